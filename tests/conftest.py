@@ -1,0 +1,42 @@
+"""Shared pytest fixtures.
+
+Nothing in the test suite may touch the network (model hubs are unreachable here and in CI), so
+the Hugging Face offline switches are set at import time: conftest.py is imported before any test
+module imports transformers or huggingface_hub, which read these variables when first imported.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import pytest  # noqa: E402
+
+# --------------------------------------------------------------------------------------------
+# Real Qwen3 tokenizer and tiny random Qwen3 reranker (workbench.testing.tiny_qwen)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer():
+    """The real Qwen3 tokenizer rebuilt from dashscope's vocabulary. Shared: do not mutate it
+    (use ``workbench.testing.tiny_qwen.new_qwen3_tokenizer()`` for a private copy)."""
+    from workbench.testing.tiny_qwen import build_qwen3_tokenizer
+
+    return build_qwen3_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A directory holding a tiny random Qwen3ForCausalLM (fp32, seed 0) plus the real tokenizer,
+    loadable with AutoModelForCausalLM / AutoTokenizer.from_pretrained like a Hub checkpoint."""
+    from workbench.testing.tiny_qwen import save_tiny_qwen3_reranker
+
+    return save_tiny_qwen3_reranker(tmp_path_factory.mktemp("tiny-qwen3-reranker"))
+
+
+# --------------------------------------------------------------------------------------------
+# Engine / store / UI fixtures: add below, one section per area.
+# --------------------------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""What a user sees when loading: auto choices explained, offline fallback said loudly, a named
+model that cannot load is an error (never silently replaced)."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.engine.loading import LoadOptions, ModelLoadError, load_scorer, resolve_device, resolve_dtype
+from workbench.engine.ranking import Ranker
+from workbench.engine.types import ChunkSettings, Document
+
+
+def test_auto_choices_are_resolved_and_explained(tiny_scorer):
+    assert tiny_scorer.info.device == "cpu" and tiny_scorer.info.dtype == "fp32"
+    assert any("no CUDA GPU" in c for c in tiny_scorer.info.choices)
+    assert resolve_dtype("auto", "cpu")[0] == "fp32"
+    assert resolve_dtype("bf16", "cpu")[0] == "bf16"
+
+
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ModelLoadError, match="no CUDA GPU"):
+        resolve_device("cuda")
+
+
+def test_named_model_that_cannot_load_is_an_error(tmp_path):
+    with pytest.raises(ModelLoadError):
+        load_scorer(LoadOptions(model=str(tmp_path / "missing")))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="could not load"):
+        load_scorer(LoadOptions(model=str(tmp_path / "empty")))
+    with pytest.raises(ModelLoadError):
+        load_scorer(LoadOptions(model="no-such-org/no-such-model", offline=True))
+
+
+def test_bad_option_values_are_refused():
+    with pytest.raises(ValueError, match="--quantize"):
+        LoadOptions(quantize="3bit")
+
+
+def test_default_model_offline_falls_back_to_the_embedding_model_and_says_so():
+    messages = []
+    scorer = load_scorer(LoadOptions(offline=True), messages.append)
+    assert scorer.info.is_fallback
+    assert "not in the local cache" in scorer.info.fallback_reason
+    assert any("offline fallback" in m for m in messages)
+    docs = [
+        Document("mars", "Mars is called the Red Planet because iron oxide dust covers its surface."),
+        Document("coffee", "Tamp the espresso evenly and pull a 30 second shot."),
+    ]
+    result = Ranker(scorer).rank("Why is Mars red?", "", docs, ChunkSettings(tokens=0))
+    assert result.documents[0].doc_id == "mars"  # meaningful, not random
+    assert result.model.is_fallback and result.model.to_dict()["fallback"] is True

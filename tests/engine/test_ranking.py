@@ -1,0 +1,139 @@
+"""A ranking run as the UI and CLI drive it: progressive, cancellable, cached, aggregated."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from workbench.engine.aggregate import aggregate
+from workbench.engine.ranking import Ranker, RankingInputError
+from workbench.engine.scorer import ScoringError
+from workbench.engine.types import ChunkSettings, Document
+
+QUERY = "How do I rotate the backup key?"
+INSTR = "Given a web search query, retrieve relevant passages that answer the query"
+
+
+def _docs():
+    body = " ".join(f"Sentence {i} talks about backups and keys and vaults." for i in range(120))
+    return [Document("long", body), Document("short", "Rotate the key with bkctl."), Document("other", "Espresso needs fine grinding.")]
+
+
+def test_rank_orders_documents_and_chunks(tiny_scorer):
+    result = Ranker(tiny_scorer).rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=64, overlap=8))
+    scores = [d.score for d in result.documents]
+    assert scores == sorted(scores, reverse=True)
+    assert [d.rank for d in result.documents] == [1, 2, 3]
+    long_doc = next(d for d in result.documents if d.doc_id == "long")
+    assert len(long_doc.chunks) > 3
+    assert long_doc.score == pytest.approx(max(c.score for c in long_doc.chunks))
+    assert result.stats.pairs == sum(len(d.chunks) for d in result.documents)
+    assert result.stats.prompt_tokens > 0 and result.stats.latency_s > 0
+
+
+def test_second_run_comes_from_the_cache_and_matches(tiny_scorer):
+    ranker = Ranker(tiny_scorer)
+    first = ranker.rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=64, overlap=8))
+    second = ranker.rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=64, overlap=8))
+    assert second.stats.cached == second.stats.pairs and second.stats.scored == 0
+    assert [c.logit for c in second.ranked_chunks()] == [c.logit for c in first.ranked_chunks()]
+    # Editing one document re-scores only that document's chunks.
+    docs = _docs()
+    docs[1] = Document("short", "Rotate the key with bkctl, then verify.")
+    third = ranker.rank(QUERY, INSTR, docs, ChunkSettings(tokens=64, overlap=8))
+    assert third.stats.scored == 1
+
+
+def test_results_arrive_batch_by_batch(tiny_scorer):
+    seen = []
+    tiny_scorer.token_budget, old = 300, tiny_scorer.token_budget
+    try:
+        Ranker(tiny_scorer).rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=64, overlap=8), on_progress=seen.append)
+    finally:
+        tiny_scorer.token_budget = old
+    assert len(seen) > 2
+    assert seen[-1].done == seen[-1].total
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+
+
+def test_cancel_stops_within_one_batch(tiny_scorer):
+    batches = []
+    tiny_scorer.token_budget, old = 200, tiny_scorer.token_budget
+    try:
+        result = Ranker(tiny_scorer).rank(
+            QUERY, INSTR, _docs(), ChunkSettings(tokens=32, overlap=0),
+            should_cancel=lambda: len(batches) >= 1, on_progress=batches.append,
+        )
+    finally:
+        tiny_scorer.token_budget = old
+    assert result.cancelled
+    assert len(batches) == 1
+    assert result.stats.scored < result.stats.pairs
+
+
+def test_out_of_memory_shrinks_the_batch_and_keeps_scores(tiny_scorer, monkeypatch):
+    reference = Ranker(tiny_scorer).rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=32, overlap=0))
+    real_forward = tiny_scorer._forward
+    sizes = []
+
+    def forward_that_runs_out(rows):
+        sizes.append(len(rows))
+        if len(rows) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_forward(rows)
+
+    monkeypatch.setattr(tiny_scorer, "_forward", forward_that_runs_out)
+    monkeypatch.setattr(tiny_scorer, "token_budget", 100_000)
+    result = Ranker(tiny_scorer).rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=32, overlap=0))
+    assert max(sizes) > 2 and sizes[-1] <= 2
+    # Same scores as without the failure (batch composition may move the last digits).
+    assert [c.logit for c in result.ranked_chunks()] == pytest.approx([c.logit for c in reference.ranked_chunks()], abs=1e-3)
+
+
+def test_out_of_memory_on_a_single_pair_is_a_clear_error(tiny_scorer, monkeypatch):
+    def always_oom(rows):
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(tiny_scorer, "_forward", always_oom)
+    with pytest.raises(ScoringError, match="out of GPU memory"):
+        Ranker(tiny_scorer).rank(QUERY, INSTR, _docs()[1:2])
+
+
+def test_bad_inputs_are_refused_with_a_reason(tiny_scorer):
+    ranker = Ranker(tiny_scorer)
+    with pytest.raises(RankingInputError, match="query is empty"):
+        ranker.rank("   ", INSTR, _docs())
+    with pytest.raises(RankingInputError, match="no documents"):
+        ranker.rank(QUERY, INSTR, [])
+    with pytest.raises(RankingInputError, match="share the id"):
+        ranker.rank(QUERY, INSTR, [Document("a", "x"), Document("a", "y")])
+
+
+def test_instruction_changes_the_scores(tiny_scorer):
+    ranker = Ranker(tiny_scorer)
+    a = ranker.rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=0))
+    b = ranker.rank(QUERY, "Judge whether the passage is about coffee", _docs(), ChunkSettings(tokens=0))
+    assert b.stats.cached == 0
+    assert [d.score for d in a.documents] != [d.score for d in b.documents]
+
+
+def test_aggregates():
+    scores = [0.1, 0.9, 0.5, 0.3]
+    assert aggregate(scores, "max") == 0.9
+    assert aggregate(scores, "first") == 0.1
+    assert aggregate(scores, "mean") == pytest.approx(0.45)
+    assert aggregate(scores, "topk", top_k=2) == pytest.approx(0.7)
+    assert aggregate([], "max") == 0.0
+    with pytest.raises(ValueError):
+        aggregate(scores, "median")
+
+
+def test_aggregate_choice_changes_the_document_score(tiny_scorer):
+    ranker = Ranker(tiny_scorer)
+    docs = _docs()[:1]
+    by = {how: ranker.rank(QUERY, INSTR, docs, ChunkSettings(tokens=32, overlap=0), aggregate=how).documents[0]
+          for how in ("max", "first", "mean", "topk")}
+    chunks = by["max"].chunks
+    assert by["first"].score == pytest.approx(chunks[0].score)
+    assert by["mean"].score == pytest.approx(sum(c.score for c in chunks) / len(chunks))
+    assert by["mean"].score <= by["topk"].score <= by["max"].score

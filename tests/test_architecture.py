@@ -1,0 +1,19 @@
+"""The engine and the store are headless: importing them must not pull in Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["workbench.engine.ranking", "workbench.engine.loading", "workbench.store", "workbench.runlog",
+     "workbench.cli", "workbench.report", "workbench.documents"],
+)
+def test_module_does_not_import_textual(module):
+    code = f"import sys, {module}; print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

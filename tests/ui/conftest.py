@@ -1,0 +1,62 @@
+"""Fixtures for the UI tests: one tiny Qwen3 reranker per session, an app factory with an injected
+(fake) run log and a presets file in tmp_path, and isolated data/config directories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+from ui_helpers import FakeRunLogger, RecordingApp, sample_documents  # noqa: E402
+
+from workbench.engine.loading import LoadOptions, load_scorer  # noqa: E402
+from workbench.engine.scorer import Scorer  # noqa: E402
+from workbench.engine.types import ChunkSettings  # noqa: E402
+from workbench.ui.app import WorkbenchConfig  # noqa: E402
+from workbench.ui.presets import JsonPresets  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    from workbench.testing.tiny_qwen import save_tiny_qwen3_reranker
+
+    return save_tiny_qwen3_reranker(tmp_path_factory.mktemp("models") / "tiny-qwen3")
+
+
+@pytest.fixture(scope="session")
+def tiny_scorer(tiny_model_dir) -> Scorer:
+    return load_scorer(LoadOptions(model=str(tiny_model_dir)))
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Never touch the user's data or config directories."""
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def make_app(tiny_scorer, tiny_model_dir, tmp_path) -> Callable[..., RecordingApp]:
+    """An app on the small documents, tiny model preloaded (pass scorer=None to load it)."""
+
+    def factory(*, scorer: Scorer | None | str = "tiny", run_logger=None, **config) -> RecordingApp:
+        options = dict(
+            load_options=LoadOptions(model=str(tiny_model_dir)),
+            documents=sample_documents(),
+            chunking=ChunkSettings(tokens=48, overlap=8),
+            debounce_s=0.05,
+        )
+        options.update(config)
+        return RecordingApp(
+            WorkbenchConfig(**options),
+            scorer=tiny_scorer if scorer == "tiny" else scorer,
+            run_logger=run_logger if run_logger is not None else FakeRunLogger(),
+            presets=JsonPresets(tmp_path / "presets.json"),
+        )
+
+    return factory

@@ -1,0 +1,352 @@
+"""Pilot tests: each user flow of the workbench, driven by keys, with the tiny model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from contextlib import nullcontext
+
+from textual.widgets import DataTable, Input, OptionList, TextArea
+
+from workbench.engine.loading import LoadOptions
+from workbench.ui.screens.dialogs import InputDialog, PasteDialog
+from workbench.ui.screens.edit_document import EditDocumentScreen
+from workbench.ui.screens.help import HelpScreen
+from workbench.ui.screens.presets import PresetsScreen
+from workbench.ui.screens.prompt import PromptScreen
+from workbench.ui.widgets.document_view import DocumentView
+from workbench.ui.widgets.ranking import ChunkTable
+from workbench.ui.widgets.status_bar import StatusBar
+
+from ui_helpers import FakeRunLogger, SlowScorer, wait_for, wait_ranked
+
+SIZE = (120, 40)
+
+
+def status_text(app) -> str:
+    return app.widget(StatusBar).render_status().plain
+
+
+def run_message(app) -> str:
+    return str(app.main.query_one("#run-message").render())
+
+
+async def type_query(pilot, text: str) -> None:
+    pilot.app.action_focus_query()
+    await pilot.press(*text)
+
+
+async def test_model_loads_then_typing_a_query_ranks(make_app):
+    app = make_app(scorer=None)  # really load the tiny model from its directory
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.model_state == "loaded", what="the model")
+        assert "tiny-qwen3" in status_text(app) and "cpu" in status_text(app)
+        assert "Type a query" in run_message(app)
+        await type_query(pilot, "grind size")
+        await wait_ranked(pilot, "grind size")
+        table = app.widget(ChunkTable)
+        assert table.row_count == sum(len(s) for s in app.spans.values()) > 3
+        assert "last run" in status_text(app)
+        assert app.result.stats.pairs == table.row_count
+
+
+async def test_editing_cancels_the_previous_run_and_only_the_latest_is_shown(make_app, tiny_scorer):
+    logger = FakeRunLogger()
+    app = make_app(scorer=SlowScorer(tiny_scorer, delay=0.2), run_logger=logger)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live is not None)
+        await type_query(pilot, "espresso")
+        first = app.generation
+        await wait_for(pilot, lambda: app.scores_generation == first and app.scores, what="first scores")
+        assert app.running and len(app.scores) < sum(len(s) for s in app.spans.values())
+        await pilot.press(*" dose")
+        await wait_ranked(pilot, "espresso dose")
+        assert app.generation > first
+        assert app.result.query == "espresso dose" and not app.result.cancelled
+        # The first run was cancelled: never finished in the log, and its scores were replaced.
+        assert [q for _, q in logger.finished] == ["espresso dose"]
+        assert "espresso" in logger.begun
+        # What is shown is exactly the latest run's scores.
+        assert app.scores_generation == app.generation
+        final = {(c.doc_id, c.chunk.index): c.score for c in app.result.ranked_chunks()}
+        assert {k: c.score for k, c in app.scores.items()} == final
+        assert app.widget(ChunkTable).row_count == len(final)
+
+
+async def test_add_document_by_path(make_app, tmp_path):
+    path = tmp_path / "extra.md"
+    path.write_text("Tamping pressure matters less than an even distribution of the coffee bed.\n")
+    app = make_app(query="tamping")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, InputDialog)
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(d.id == "extra.md" for d in app.documents), what="the new document")
+        await wait_ranked(pilot)
+        await wait_for(pilot, lambda: any(d.doc_id == "extra.md" for d in app.result.documents), what="a run with it")
+        assert app.main.query_one("#doc-list", DataTable).row_count == 4
+
+
+async def test_unreadable_file_shows_a_notice_and_the_app_keeps_running(make_app, tmp_path):
+    binary = tmp_path / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100))
+    app = make_app(query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        for target in (binary, tmp_path / "missing.txt"):
+            await pilot.press("ctrl+o")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: len([n for n in app.notices if n[1] == "warning"]) >= 2, what="notices")
+        text = " ".join(n for n, _ in app.notices)
+        assert "binary" in text and "no such file" in text
+        assert len(app.documents) == 3
+        await type_query(pilot, " rover")
+        await wait_ranked(pilot, "mars rover")
+
+
+async def test_paste_a_document(make_app):
+    app = make_app(query="coffee")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, PasteDialog)
+        app.screen.query_one("#paste-text", TextArea).insert("A pasted note about coffee storage in airtight jars.")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.documents) == 4)
+        assert app.documents[-1].id == "pasted-1" and app.documents[-1].path is None
+        await wait_for(pilot, lambda: app.result and any(d.doc_id == "pasted-1" for d in app.result.documents))
+
+
+async def test_remove_a_document(make_app):
+    app = make_app(query="coffee")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f4")
+        await pilot.press("down", "x")  # the second row: mars.md
+        assert [d.id for d in app.documents] == ["espresso.md", "backups.txt"]
+        await wait_for(pilot, lambda: app.result and len(app.result.documents) == 2, what="a run without it")
+
+
+async def test_edit_a_document_in_place(make_app):
+    app = make_app(query="moons")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f4", "down", "e")
+        assert isinstance(app.screen, EditDocumentScreen)
+        editor = app.screen.query_one(TextArea)
+        editor.load_text("Phobos and Deimos are the two moons of Mars.")
+        await pilot.press("ctrl+s")
+        mars = next(d for d in app.documents if d.id == "mars.md")
+        assert mars.text.startswith("Phobos") and "mars.md" in app.edited
+        await wait_for(pilot, lambda: app.result and len(app.spans["mars.md"]) == 1, what="a run on the edit")
+
+
+async def test_edit_a_document_in_external_editor(make_app, tmp_path, monkeypatch):
+    script = tmp_path / "fake_editor.py"
+    script.write_text("import sys\np = sys.argv[1]\nopen(p, 'a').write('\\nAdded in the editor.')\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script}")
+    monkeypatch.setattr(type(make_app()), "suspend", lambda self: nullcontext())
+    app = make_app(query="backups")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f4", "down", "down", "ctrl+e")
+        backups = next(d for d in app.documents if d.id == "backups.txt")
+        assert backups.text.endswith("Added in the editor.")
+
+
+async def test_changing_the_chunk_size_rechunks(make_app):
+    app = make_app(query="grind")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        before = len(app.spans["espresso.md"])
+        await pilot.press("f8")
+        field = app.main.query_one("#chunk-tokens", Input)
+        assert field.has_focus
+        field.value = ""
+        await pilot.press("2", "4")
+        await wait_for(pilot, lambda: app.chunking.tokens == 24 and app.result.chunking.tokens == 24 and not app.running)
+        assert len(app.spans["espresso.md"]) > before
+        field.value = "4"  # smaller than the overlap: refused with a message, nothing runs
+        await pilot.pause(0.2)
+        assert app.chunking.tokens == 24 and "overlap" in app.settings_error
+
+
+async def test_instruction_preset_save_and_pick(make_app, tmp_path):
+    app = make_app(query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        app.main.query_one("#instruction", TextArea).load_text("Find passages about space missions")
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, PresetsScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, InputDialog)
+        await pilot.press(*"space", "enter")
+        saved = json.loads((tmp_path / "presets.json").read_text())
+        assert saved["space"] == "Find passages about space missions"
+
+        app.main.query_one("#instruction", TextArea).load_text("something else")
+        await pilot.press("ctrl+t")
+        options = app.screen.query_one(OptionList)
+        names = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        options.highlighted = names.index("space")
+        await pilot.press("enter")
+        assert app.instruction_text() == "Find passages about space missions"
+        await wait_for(pilot, lambda: app.result.instruction == "Find passages about space missions" and not app.running)
+
+
+async def test_heat_strip_selection_shows_the_chunk_in_its_document(make_app):
+    app = make_app(query="temperature")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f3", "right", "right")
+        assert app.selected == ("espresso.md", 1)
+        view = app.widget(DocumentView)
+        assert view.document.id == "espresso.md" and view.selected == 1
+        span = app.spans["espresso.md"][1]
+        shown = "".join(view.render_line(y).text for y in range(view.size.height))
+        first_words = " ".join(app.documents[0].text[span.start : span.end].split()[:4])
+        assert first_words in " ".join(shown.split())
+        assert "chunk #1 of" in str(app.main.query_one("#doc-title").render())
+        await pilot.press("down")  # next document, same column
+        assert app.selected == ("mars.md", 1)
+
+
+async def test_ranking_row_selection_shows_the_chunk(make_app):
+    app = make_app(query="dust storms")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f2", "enter")
+        best = app.result.ranked_chunks()[0]
+        assert app.selected == (best.doc_id, best.chunk.index)
+        assert app.main.query_one("#panes").active == "heat"
+        assert app.widget(DocumentView).selected == best.chunk.index
+
+
+async def test_sort_and_filter_the_ranking(make_app):
+    app = make_app(query="planet")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f2", "s")
+        assert app.sort == "document"
+        await pilot.press("s")
+        assert app.sort == "position"
+        table = app.widget(ChunkTable)
+        first_keys = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(3)]
+        assert all(k.endswith("espresso.md") for k in first_keys)
+        await pilot.press("f")
+        assert app.doc_filter == "espresso.md"
+        assert table.row_count == len(app.spans["espresso.md"])
+
+
+async def test_prompt_inspection_shows_what_the_model_saw(make_app):
+    app = make_app(query="nightly backups")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f2", "i")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="the prompt view")
+        best = app.result.ranked_chunks()[0]
+        view = app.screen.view
+        assert view.tokens == best.prompt_tokens
+        assert "<Query>: nightly backups" in view.text and "<Document>:" in view.text
+        assert f"{view.tokens} tokens" in str(app.screen.query_one("#prompt-facts").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PromptScreen)
+
+
+async def test_export_writes_a_parseable_json_file(make_app, tmp_path):
+    app = make_app(query="mars")
+    target = tmp_path / "out" / "results.json"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("ctrl+s")
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, target.exists, what="the export file")
+        await wait_for(pilot, lambda: any("Exported" in n for n, _ in app.notices))
+        data = json.loads(target.read_text())
+        assert data["query"] == "mars" and len(data["documents"]) == 3
+        assert data["model"]["kind"] == "qwen3-reranker"
+
+
+async def test_copy_chunk_and_ranking_use_the_clipboard(make_app, monkeypatch):
+    app = make_app(query="grinder")
+    copied: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+        await wait_ranked(pilot)
+        await pilot.press("f2", "ctrl+y")
+        best = app.result.ranked_chunks()[0]
+        doc = next(d for d in app.documents if d.id == best.doc_id)
+        assert copied == [best.chunk.text_of(doc.text)]
+        await pilot.press("ctrl+g")
+        assert copied[-1].startswith("doc_rank,doc_id")
+
+
+async def test_run_log_records_completed_runs(make_app):
+    logger = FakeRunLogger()
+    app = make_app(query="mars", run_logger=logger)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await wait_for(pilot, lambda: logger.finished, what="the log entry")
+        assert logger.finished == [(1, "mars")]
+
+
+async def test_a_broken_run_log_is_a_notice_not_a_failure(make_app):
+    class Broken(FakeRunLogger):
+        def begin(self, *args):
+            raise RuntimeError("database is locked")
+
+    app = make_app(query="mars", run_logger=Broken())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await wait_for(pilot, lambda: any("database is locked" in n for n, _ in app.notices))
+
+
+async def test_model_load_failure_shows_a_notice_and_editing_still_works(make_app):
+    app = make_app(scorer=None, load_options=LoadOptions(model="/nonexistent"), query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.model_state == "failed", what="the load failure")
+        assert any("/nonexistent" in n and sev == "error" for n, sev in app.notices)
+        assert "NO MODEL" in status_text(app)
+        await type_query(pilot, " rover")
+        assert app.query_text() == "mars rover"
+
+
+async def test_offline_fallback_is_shown_loudly(make_app, tiny_scorer):
+    fallback = SlowScorer(tiny_scorer, delay=0)
+    fallback.info = dataclasses.replace(tiny_scorer.info, kind="embedding-fallback", fallback_reason="hub offline")
+    app = make_app(scorer=fallback, query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        assert "OFFLINE FALLBACK" in status_text(app)
+        banner = app.main.query_one("#fallback-banner")
+        assert banner.display and "hub offline" in str(banner.render())
+
+
+async def test_empty_query_shows_a_hint_and_does_not_run(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.live is not None)
+        await pilot.pause(0.2)
+        assert app.generation == 0 and app.result is None
+        assert "Type a query" in run_message(app)
+
+
+async def test_help_and_command_palette(make_app):
+    app = make_app(query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        generation = app.generation
+        await pilot.press("ctrl+p", *"rerun now")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.generation > generation, what="the palette's rerun")
+        await wait_ranked(pilot)
+        assert app.result.stats.cached == app.result.stats.pairs  # unchanged pairs: all from cache

@@ -1,0 +1,2 @@
+"""rerank workbench"""
+__version__ = "0.1.0"

@@ -1,0 +1,276 @@
+"""Command line: `workbench [PATH...]` opens the app; `workbench score` ranks for scripts;
+`workbench sessions` and `workbench locate` reach the run log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Tune and inspect LLM rerankers (Qwen3-Reranker) on your own documents.",
+)
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cuda = "cuda"
+    cpu = "cpu"
+
+
+class DType(str, Enum):
+    auto = "auto"
+    bf16 = "bf16"
+    fp16 = "fp16"
+    fp32 = "fp32"
+
+
+class Quantize(str, Enum):
+    none = "none"
+    q8 = "8bit"
+    q4 = "4bit"
+
+
+class Aggregate(str, Enum):
+    max = "max"
+    first = "first"
+    mean = "mean"
+    topk = "topk"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+MODEL_HELP = "Hub id or local directory of a Qwen3 reranker. Unset: Qwen/Qwen3-Reranker-0.6B, or the offline fallback if it cannot be loaded."
+ModelOpt = typer.Option(None, "--model", "-m", help=MODEL_HELP)
+DeviceOpt = typer.Option(None, "--device", help="auto picks cuda when a GPU is present")
+DTypeOpt = typer.Option(None, "--dtype", help="auto: bf16 on GPU, fp32 on CPU")
+QuantOpt = typer.Option(None, "--quantize", help="bitsandbytes 8-bit or 4-bit (NF4); the yes/no head stays unquantised")
+ChunkOpt = typer.Option(None, "--chunk-tokens", help="Chunk size in tokens (default 256); 0 turns chunking off")
+OverlapOpt = typer.Option(None, "--chunk-overlap", help="Tokens shared by consecutive chunks (default 32)")
+MaxLenOpt = typer.Option(None, "--max-length", help="Tokens per prompt (default 8192, as the official code)")
+AggOpt = typer.Option(None, "--aggregate", help="Document score from chunk scores (default max)")
+DbOpt = typer.Option(None, "--db", help="SQLite run log (default: in the data directory; see `workbench locate`)")
+OfflineOpt = typer.Option(None, "--offline/--online", help="Never contact the model hub")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _options(settings, model, device, dtype, quantize, max_length, offline):
+    from .engine.loading import LoadOptions
+
+    try:
+        return LoadOptions(
+            model=model or settings.model,
+            device=(device.value if device else settings.device),
+            dtype=(dtype.value if dtype else settings.dtype),
+            quantize=(quantize.value if quantize else settings.quantize),
+            max_length=max_length or settings.max_length,
+            batch_tokens=settings.batch_tokens,
+            offline=settings.offline if offline is None else offline,
+        )
+    except ValueError as e:
+        _fail(str(e), 2)
+
+
+def _chunking(settings, chunk_tokens, chunk_overlap):
+    from .engine.types import ChunkSettings
+
+    tokens = settings.chunk_tokens if chunk_tokens is None else chunk_tokens
+    overlap = settings.chunk_overlap if chunk_overlap is None else chunk_overlap
+    if tokens and overlap >= tokens and chunk_overlap is None:
+        overlap = max(0, tokens // 8)  # a small explicit chunk size with the default overlap
+    try:
+        return ChunkSettings(tokens=tokens, overlap=overlap)
+    except ValueError as e:
+        _fail(str(e), 2)
+
+
+def _load_settings():
+    from pydantic import ValidationError
+
+    from .settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as e:
+        _fail(f"bad setting in the environment or config file: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}", 2)
+
+
+@app.command()
+def score(
+    paths: list[str] = typer.Argument(None, help="Files (.txt/.md), folders of them, or - for stdin"),
+    query: str = typer.Option(..., "--query", "-q", help="The search query"),
+    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="Task instruction (default: the official one)"),
+    docs_jsonl: Optional[Path] = typer.Option(None, "--docs-jsonl", help='JSONL file of {"id", "text"} documents'),
+    model: Optional[str] = ModelOpt,
+    device: Optional[Device] = DeviceOpt,
+    dtype: Optional[DType] = DTypeOpt,
+    quantize: Optional[Quantize] = QuantOpt,
+    chunk_tokens: Optional[int] = ChunkOpt,
+    chunk_overlap: Optional[int] = OverlapOpt,
+    max_length: Optional[int] = MaxLenOpt,
+    aggregate: Optional[Aggregate] = AggOpt,
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="k for --aggregate topk (default 3)"),
+    top: Optional[int] = typer.Option(None, "--top", min=1, help="Print only the best N documents"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format"),
+    offline: Optional[bool] = OfflineOpt,
+    db: Optional[Path] = DbOpt,
+    no_log: bool = typer.Option(False, "--no-log", help="Do not record this run in the run log"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the persistent score cache"),
+) -> None:
+    """Rank documents (or their chunks) for a query and print the ranking."""
+    from .documents import load_documents
+    from .engine.cache import MemoryScoreCache
+    from .engine.loading import ModelLoadError, load_scorer
+    from .engine.ranking import Ranker, RankingInputError
+    from .engine.scorer import ScoringError
+
+    settings = _load_settings()
+    if not query.strip():
+        _fail("the query is empty: pass the text you are searching for with --query", 2)
+    loaded = load_documents(paths or [], str(docs_jsonl) if docs_jsonl else None, stdin=sys.stdin)
+    for problem in loaded.problems:
+        typer.secho(problem, fg=typer.colors.YELLOW, err=True)
+    if not loaded.documents:
+        _fail("nothing to score: no readable document was given", 1)
+    options = _options(settings, model, device, dtype, quantize, max_length, offline)
+    chunking = _chunking(settings, chunk_tokens, chunk_overlap)
+    instruction = settings.instruction if instruction is None else instruction
+    how = aggregate.value if aggregate else settings.aggregate
+    k = top_k or settings.top_k
+
+    try:
+        scorer = load_scorer(options, lambda msg: typer.echo(msg, err=True))
+    except ModelLoadError as e:
+        _fail(str(e))
+    if scorer.info.is_fallback:
+        typer.secho(
+            "WARNING: no reranker loaded; scores come from the offline embedding fallback "
+            f"({scorer.info.fallback_reason})",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    log = None if (no_log and no_cache) else _open_log(db or settings.db)
+    ranker = Ranker(scorer, cache=MemoryScoreCache(backing=log.score_cache() if log and not no_cache else None))
+    run_id = None if (log is None or no_log) else log.begin(query, instruction, loaded.documents, chunking, how, k, scorer.info)
+    try:
+        result = ranker.rank(query, instruction, loaded.documents, chunking=chunking, aggregate=how, top_k=k)
+    except (RankingInputError, ScoringError) as e:
+        _fail(str(e))
+    if log is not None:
+        log.finish(run_id, result)
+        for warning in log.warnings:
+            typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    _print_result(result, fmt, top)
+
+
+def _open_log(db: Path | None):
+    """The run log, or None with a warning: a broken log must not stop scoring."""
+    from .runlog import RunLogger
+
+    try:
+        logger = RunLogger.open(db)
+    except Exception as e:  # noqa: BLE001 - any store failure degrades to "not logged"
+        typer.secho(f"warning: run log unavailable, this run is not recorded ({e})", fg=typer.colors.YELLOW, err=True)
+        return None
+    if logger.notice:
+        typer.secho(logger.notice, fg=typer.colors.YELLOW, err=True)
+    return logger
+
+
+def _print_result(result, fmt: Format, top: int | None) -> None:
+    from .report import result_dict, write_csv, write_jsonl
+
+    if fmt is Format.json:
+        typer.echo(json.dumps(result_dict(result, top), ensure_ascii=False, indent=2))
+    elif fmt is Format.jsonl:
+        write_jsonl(result, sys.stdout, top)
+    elif fmt is Format.csv:
+        write_csv(result, sys.stdout, top)
+    else:
+        from .table import print_table
+
+        print_table(result, top)
+
+
+@app.command("open", hidden=True)
+def open_app(
+    paths: list[str] = typer.Argument(None, help="Documents: files or folders"),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="Start with this query"),
+    instruction: Optional[str] = typer.Option(None, "--instruction", "-i"),
+    model: Optional[str] = ModelOpt,
+    device: Optional[Device] = DeviceOpt,
+    dtype: Optional[DType] = DTypeOpt,
+    quantize: Optional[Quantize] = QuantOpt,
+    chunk_tokens: Optional[int] = ChunkOpt,
+    chunk_overlap: Optional[int] = OverlapOpt,
+    max_length: Optional[int] = MaxLenOpt,
+    aggregate: Optional[Aggregate] = AggOpt,
+    offline: Optional[bool] = OfflineOpt,
+    db: Optional[Path] = DbOpt,
+    session: Optional[str] = typer.Option(None, "--session", help="Log runs into the session of this name"),
+) -> None:
+    """Open the interactive workbench (the default command)."""
+    from .documents import load_documents
+
+    settings = _load_settings()
+    options = _options(settings, model, device, dtype, quantize, max_length, offline)
+    chunking = _chunking(settings, chunk_tokens, chunk_overlap)
+    loaded = load_documents(paths or [])
+    try:
+        from .ui.app import WorkbenchApp, WorkbenchConfig
+    except ImportError as e:
+        _fail(f"the interactive app could not start: {e}")
+    config = WorkbenchConfig(
+        load_options=options,
+        documents=loaded.documents,
+        problems=loaded.problems,
+        query=query or "",
+        instruction=instruction if instruction is not None else settings.instruction,
+        chunking=chunking,
+        aggregate=aggregate.value if aggregate else settings.aggregate,
+        top_k=settings.top_k,
+        db=db or settings.db,
+        session=session,
+        debounce_s=settings.debounce_ms / 1000,
+    )
+    WorkbenchApp(config).run()
+
+
+def _mount_store_commands() -> None:
+    from .cli_sessions import locate, sessions_app
+
+    app.add_typer(sessions_app, name="sessions", help="List, show, export and delete logged sessions and runs")
+    app.command("locate", help="Print where the database and config live")(locate)
+
+
+_mount_store_commands()
+
+SUBCOMMANDS = {"score", "open", "sessions", "locate"}
+
+
+def main() -> None:
+    """Entry point: a bare `workbench [PATH...]` means `workbench open [PATH...]`."""
+    argv = sys.argv[1:]
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+        argv = ["open", *argv]
+    app(args=argv, prog_name="workbench")
+
+
+if __name__ == "__main__":
+    main()

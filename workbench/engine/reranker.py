@@ -1,0 +1,142 @@
+"""The Qwen3-Reranker scoring hot path.
+
+Same numbers as the official snippet, less work:
+- pairs sorted by length and batched by a token budget, so little compute goes to padding;
+- the backbone only (no KV cache), then the hidden state of the last position alone times the two
+  head rows for "yes" and "no" — the official way computes B x L x 151669 logits and keeps two;
+- the yes/no difference in float32 (bf16 logits create ties that reorder results).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from .prompt import PromptBuilder
+from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch, ScoringError
+from .types import ModelInfo, Prompt, sigmoid
+
+MAX_BATCH = 128
+
+
+def default_token_budget(device: torch.device) -> int:
+    """Tokens per forward pass. GPUs want big batches; CPUs gain nothing past a few thousand."""
+    return 32768 if device.type == "cuda" else 4096
+
+
+def plan_batches(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
+    """Group prompt indices longest first so every batch pads to near its own length."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = lengths[current[0]] if current else lengths[i]
+        if current and ((len(current) + 1) * width > token_budget or len(current) >= max_batch):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class Qwen3Reranker(Scorer):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        info: ModelInfo,
+        token_budget: int | None = None,
+        yes_no_pad_ids: tuple[int, int, int] | None = None,
+    ):
+        """`tokenizer` may be None when prompts arrive as ids (benchmarks); then the yes, no and
+        pad ids must be given."""
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.info = info
+        self.builder = PromptBuilder(tokenizer, info.max_length) if tokenizer is not None else None
+        self.device = next(model.parameters()).device
+        self.token_budget = token_budget or default_token_budget(self.device)
+        if yes_no_pad_ids is None:
+            pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+            yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
+        yes_id, no_id, self.pad_id = yes_no_pad_ids
+        self.backbone = model.base_model
+        head = model.get_output_embeddings()
+        # Two rows of the head are all we need; keep them unquantised, in float32.
+        self.head = head.weight[[yes_id, no_id]].detach().to(self.device, torch.float32)
+        bias = getattr(head, "bias", None)
+        self.head_bias = None if bias is None else bias[[yes_id, no_id]].detach().to(self.device, torch.float32)
+
+    def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
+        return self.builder.build(instruction, query, texts)
+
+    def probability(self, logit: float) -> float:
+        return sigmoid(logit)
+
+    def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
+        lengths = [p.tokens for p in prompts]
+        pending = plan_batches(lengths, self.token_budget)
+        while pending:
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            batch = pending[0]
+            try:
+                logits = self._forward([prompts[i].ids for i in batch])
+            except torch.OutOfMemoryError:
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                if len(batch) == 1:
+                    raise ScoringError(
+                        f"out of GPU memory scoring one {prompts[batch[0]].tokens}-token pair; "
+                        "lower --max-length or --chunk-tokens, or load with --quantize 8bit"
+                    ) from None
+                # Keep what is scored; re-plan the rest with half the budget (remembered, so
+                # later runs do not hit the wall again).
+                self.token_budget = max(1, min(self.token_budget, len(batch) * lengths[batch[0]]) // 2)
+                rest = [i for b in pending for i in b]
+                pending = plan_batches([lengths[i] for i in rest], self.token_budget)
+                pending = [[rest[j] for j in b] for b in pending]
+                continue
+            pending.pop(0)
+            yield list(zip(batch, logits))
+
+    @torch.inference_mode()
+    def _forward(self, rows: list[tuple[int, ...]]) -> list[float]:
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, r in enumerate(rows):
+            # Left padding: position -1 is every row's real last token.
+            ids[j, width - len(r) :] = torch.tensor(r, dtype=torch.long)
+            mask[j, width - len(r) :] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        if mask.all():
+            mask = None  # no padding: lets attention take its fastest path
+        hidden = self.backbone(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+        yes_no = hidden[:, -1, :].float() @ self.head.T
+        if self.head_bias is not None:
+            yes_no = yes_no + self.head_bias
+        return (yes_no[:, 0] - yes_no[:, 1]).tolist()
+
+    def memory_in_use(self) -> int | None:
+        if self.device.type == "cuda":
+            return torch.cuda.memory_allocated(self.device)
+        return _process_rss()
+
+
+def _single_token_id(tokenizer, word: str) -> int:
+    ids = tokenizer.encode(word, add_special_tokens=False)
+    if len(ids) != 1:
+        raise ValueError(f"tokenizer splits {word!r} into {len(ids)} tokens: not a Qwen3-style reranker")
+    return ids[0]
+
+
+def _process_rss() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None

@@ -1,0 +1,63 @@
+"""The scorer interface shared by the Qwen3 reranker and the offline embedding fallback."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
+
+from array import array
+
+from .types import ModelInfo, Prompt
+
+CancelCheck = Callable[[], bool]
+# A batch of results: (index into the prompts given, raw logit).
+ScoredBatch = list[tuple[int, float]]
+
+
+class Cancelled(Exception):
+    """Raised inside a run when the caller's cancel check says stop."""
+
+
+class ScoringError(Exception):
+    """A failure the user should read as a message (out of memory at batch size 1, say)."""
+
+
+def prompt_key(prompt: Prompt) -> str:
+    """Cache key of a prompt: a hash of its exact token ids."""
+    return hashlib.blake2b(array("i", prompt.ids).tobytes(), digest_size=16).hexdigest()
+
+
+class Scorer(ABC):
+    """Scores prompts; knows how to build them and how to map a logit to a 0..1 score."""
+
+    info: ModelInfo
+    tokenizer: object  # a fast tokenizer with offsets, used for chunking too
+
+    @abstractmethod
+    def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
+        ...
+
+    @abstractmethod
+    def score_prompts(
+        self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None
+    ) -> Iterator[ScoredBatch]:
+        """Yield results batch by batch; stop (raise Cancelled) between batches when asked."""
+
+    @abstractmethod
+    def probability(self, logit: float) -> float:
+        ...
+
+    def decode(self, prompt: Prompt) -> str:
+        return self.tokenizer.decode(list(prompt.ids), skip_special_tokens=False)
+
+    def memory_in_use(self) -> int | None:
+        """Bytes of accelerator memory held, when known."""
+        return None
+
+
+class ScoreCache(Protocol):
+    def get_many(self, fingerprint: str, keys: list[str]) -> dict[str, float]: ...
+
+    def put_many(self, fingerprint: str, items: dict[str, float]) -> None: ...

@@ -1,0 +1,176 @@
+"""Plain data passed between the engine, the store, the CLI and the UI.
+
+Nothing here imports torch or Textual, so any layer can use these types cheaply.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+Aggregate = Literal["max", "first", "mean", "topk"]
+AGGREGATES: tuple[str, ...] = ("max", "first", "mean", "topk")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document to rank. `id` is unique within a run; `path` is where it came from, if a file."""
+
+    id: str
+    text: str
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    """A chunk of a document: characters [start, end) of the document's text."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    tokens: int  # tokens of the chunk text alone, by the scorer's tokenizer
+
+    def text_of(self, document_text: str) -> str:
+        return document_text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Exactly what the model sees for one pair.
+
+    `ids` is the full token id sequence; `truncated` says whether the document part was cut to fit
+    `max_length`, and `kept_chars` how many characters of the document text survived when it was.
+    """
+
+    ids: tuple[int, ...]
+    truncated: bool = False
+    kept_chars: int | None = None
+
+    @property
+    def tokens(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are split. `tokens == 0` turns chunking off (one pair per document)."""
+
+    tokens: int = 256
+    overlap: int = 32
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            raise ValueError("chunk size must be 0 (off) or a positive number of tokens")
+        if self.tokens and not 0 <= self.overlap < self.tokens:
+            raise ValueError("chunk overlap must be at least 0 and smaller than the chunk size")
+
+    @property
+    def enabled(self) -> bool:
+        return self.tokens > 0
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was loaded and how: shown in the UI, written to JSON output and to the run log."""
+
+    model_id: str  # what the user named (hub id or path), or the fallback's name
+    kind: Literal["qwen3-reranker", "embedding-fallback"]
+    device: str
+    dtype: str
+    quantization: str = "none"
+    revision: str | None = None  # hub commit, or a content hash of local weights
+    max_length: int = 8192
+    attn_implementation: str | None = None
+    fallback_reason: str | None = None  # set when the offline fallback stands in for a reranker
+    choices: tuple[str, ...] = ()  # how auto settings were resolved, for display
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.kind == "embedding-fallback"
+
+    def fingerprint(self) -> str:
+        """Identity for caches: same fingerprint + same prompt ids must give the same logit."""
+        return "|".join(
+            [self.kind, self.model_id, self.revision or "-", self.dtype, self.quantization, self.device]
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.model_id,
+            "kind": self.kind,
+            "revision": self.revision,
+            "device": self.device,
+            "dtype": self.dtype,
+            "quantization": self.quantization,
+            "max_length": self.max_length,
+            "attn_implementation": self.attn_implementation,
+            "fallback": self.is_fallback,
+            "fallback_reason": self.fallback_reason,
+        }
+
+
+def sigmoid(x: float) -> float:
+    # Numerically safe for large |x| (logit differences of +-30 are common on clear cases).
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+@dataclass
+class ChunkScore:
+    """One scored chunk. `logit` is the raw score (yes-no logit difference for a reranker),
+    `score` the probability in 0..1 on a fixed scale comparable across documents and runs."""
+
+    doc_id: str
+    chunk: ChunkSpan
+    logit: float
+    score: float
+    prompt_tokens: int
+    truncated: bool
+    cached: bool = False
+
+
+@dataclass
+class DocumentScore:
+    doc_id: str
+    path: str | None
+    score: float
+    rank: int
+    chunks: list[ChunkScore] = field(default_factory=list)  # in document order
+
+
+@dataclass
+class RunStats:
+    pairs: int = 0  # chunk-query pairs in the run
+    scored: int = 0  # pairs sent to the model (the rest came from a cache)
+    cached: int = 0
+    prompt_tokens: int = 0  # tokens sent to the model (cache hits excluded)
+    latency_s: float = 0.0  # wall time of the whole run
+    first_result_s: float | None = None  # wall time to the first batch of scores
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.prompt_tokens / self.latency_s if self.latency_s > 0 else 0.0
+
+
+@dataclass
+class RankResult:
+    """A finished (or cancelled) run: every chunk score plus the document ranking."""
+
+    query: str
+    instruction: str
+    model: ModelInfo
+    chunking: ChunkSettings
+    aggregate: str
+    top_k: int
+    documents: list[DocumentScore]  # best first
+    stats: RunStats
+    cancelled: bool = False
+
+    def ranked_chunks(self) -> list[ChunkScore]:
+        """All chunk scores, best first (ties keep document order)."""
+        chunks = [c for d in self.documents for c in d.chunks]
+        return sorted(chunks, key=lambda c: -c.logit)

@@ -1,0 +1,176 @@
+"""The schema, as an ordered list of upgrade steps; PRAGMA user_version counts the steps applied.
+
+To change the schema append a step — never edit a released one: databases in the field have
+already run it. Each step runs in its own write transaction together with the version bump, so
+a crash mid-upgrade leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from workbench.store.errors import StoreVersionError
+
+if TYPE_CHECKING:
+    from workbench.store.database import Store
+
+OFFICIAL_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
+
+# Seeded once, by the step that creates the table: a user who deletes them keeps them deleted.
+DEFAULT_PRESETS: tuple[tuple[str, str], ...] = (
+    ("web search (official default)", OFFICIAL_INSTRUCTION),
+    ("question answering", "Given a question, retrieve passages that contain the answer to the question"),
+    ("duplicate questions", "Given a question, retrieve questions that are semantically equivalent to it"),
+    ("fact checking", "Given a claim, retrieve documents that support or refute the claim"),
+    ("code search", "Given a description of what code should do, retrieve code that does it"),
+    ("scientific claims", "Given a scientific claim, retrieve paper abstracts that provide evidence for or against it"),
+)
+
+_V1_TABLES = (
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT ''
+    )""",
+    # Texts are stored once however many runs use them; `hash` is sha256 of the text.
+    """
+    CREATE TABLE documents (
+        hash TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        path TEXT,
+        chars INTEGER NOT NULL
+    )""",
+    # A span of a stored text. chunk_index/tokens are as first seen: both depend on the tokenizer,
+    # so chunk_scores keeps the values of each run as well.
+    """
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        document_hash TEXT NOT NULL REFERENCES documents(hash) ON DELETE CASCADE,
+        chunk_index INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        UNIQUE (document_hash, start, "end")
+    )""",
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'cancelled')),
+        query TEXT NOT NULL,
+        instruction TEXT NOT NULL,
+        chunk_tokens INTEGER NOT NULL,
+        chunk_overlap INTEGER NOT NULL,
+        aggregate TEXT NOT NULL,
+        top_k INTEGER NOT NULL,
+        model_id TEXT NOT NULL,
+        model_kind TEXT NOT NULL,
+        revision TEXT,
+        dtype TEXT NOT NULL,
+        quantization TEXT NOT NULL,
+        device TEXT NOT NULL,
+        attn_implementation TEXT,
+        max_length INTEGER NOT NULL,
+        fallback INTEGER NOT NULL DEFAULT 0,
+        fallback_reason TEXT,
+        model_choices TEXT NOT NULL DEFAULT '[]',
+        fingerprint TEXT NOT NULL DEFAULT '{}',
+        latency_s REAL,
+        first_result_s REAL,
+        pairs INTEGER,
+        scored INTEGER,
+        cached INTEGER,
+        prompt_tokens INTEGER
+    )""",
+    # id DESC in the index so "newest first" pages are a plain index walk.
+    "CREATE INDEX runs_by_session ON runs (session_id, created_at DESC, id DESC)",
+    "CREATE INDEX runs_by_time ON runs (created_at DESC, id DESC)",
+    # `position` is the document's place in the run's input; doc_id its label in that run.
+    """
+    CREATE TABLE run_documents (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        doc_id TEXT NOT NULL,
+        path TEXT,
+        document_hash TEXT NOT NULL REFERENCES documents(hash),
+        score REAL,
+        rank INTEGER,
+        PRIMARY KEY (run_id, position),
+        UNIQUE (run_id, doc_id)
+    )""",
+    "CREATE INDEX run_documents_by_document ON run_documents (document_hash)",
+    # Keyed by the run's document position, not the chunk: one run may hold the same text twice.
+    """
+    CREATE TABLE chunk_scores (
+        run_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        chunk_index INTEGER NOT NULL,
+        chunk_id INTEGER NOT NULL REFERENCES chunks(id),
+        tokens INTEGER NOT NULL,
+        logit REAL NOT NULL,
+        score REAL NOT NULL,
+        rank INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        truncated INTEGER NOT NULL DEFAULT 0,
+        cached INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, position, chunk_index),
+        FOREIGN KEY (run_id, position) REFERENCES run_documents (run_id, position) ON DELETE CASCADE
+    )""",
+    "CREATE INDEX chunk_scores_by_chunk ON chunk_scores (chunk_id)",
+    "CREATE INDEX chunk_scores_by_rank ON chunk_scores (run_id, rank)",
+    """
+    CREATE TABLE score_cache (
+        fingerprint TEXT NOT NULL,
+        prompt_hash TEXT NOT NULL,
+        logit REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, prompt_hash)
+    ) WITHOUT ROWID""",
+    """
+    CREATE TABLE instruction_presets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+)
+
+
+def _v1_initial(db: Database) -> None:
+    for statement in _V1_TABLES:
+        db.execute(statement)
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    db["instruction_presets"].insert_all(
+        ({"name": name, "text": text, "created_at": now} for name, text in DEFAULT_PRESETS),
+        ignore=True,
+    )
+
+
+SCHEMA_STEPS: list[Callable[[Database], None]] = [_v1_initial]
+
+
+def migrate(store: Store, steps: Sequence[Callable[[Database], None]]) -> None:
+    """Apply the steps the database has not run yet, one transaction each."""
+    latest = len(steps)
+    while True:
+        with store.write() as db:
+            # Read the version inside the write lock: two processes opening a fresh file at
+            # once must not both run step 0.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > latest:
+                raise StoreVersionError(
+                    f"database {store.path} has schema version {version}, newer than this "
+                    f"workbench understands ({latest}); upgrade the workbench or use another --db"
+                )
+            if version == latest:
+                return
+            steps[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")

@@ -1,0 +1,1 @@
+"""The interactive workbench (Textual). Everything Textual-specific lives in this package."""

@@ -1,0 +1,453 @@
+"""The workbench app: loads the model in the background, scores live as the user edits, shows it.
+
+State lives here; widgets only display it. Model work runs in thread workers that post typed
+messages (messages.py); every run carries a generation number and stale ones are dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App
+from textual.timer import Timer
+from textual.widgets import DataTable, TabbedContent, TextArea
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from workbench.documents import unique_ids
+from workbench.engine.aggregate import aggregate as aggregate_scores
+from workbench.engine.cache import MemoryScoreCache
+from workbench.engine.loading import ModelLoadError, load_scorer
+from workbench.engine.ranking import Ranker, RankingInputError
+from workbench.engine.scorer import Scorer, ScoringError
+from workbench.engine.types import ChunkScore, ChunkSpan, Document, RankResult
+
+from .document_actions import DocumentActions
+from .output_actions import OutputActions
+from .commands import WorkbenchCommands
+from .config import WorkbenchConfig
+from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, RunStarted, WorkerNotice
+from .presets import InstructionPresets, JsonPresets, PresetError
+from .run_logging import RunLog, open_run_log
+from .screens.main import PANES, MainScreen
+from .scoring import LiveScorer, RunInputs
+from .widgets.heat_map import HeatMap, Strip
+from .widgets.panes import DocumentTable
+from .widgets.ranking import SORTS, ChunkTable, DocRankTable, RankingPane, document_rows, parse_row_key
+from .widgets.run_line import RunLine
+from .widgets.settings_bar import SettingsBar
+from .widgets.status_bar import StatusBar
+from .widgets.document_view import DocumentView
+
+__all__ = ["WorkbenchApp", "WorkbenchConfig"]
+
+REFRESH_S = 0.1  # the views redraw at most this often while scores stream in
+USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, PresetError, OSError, ValueError)
+
+
+class WorkbenchApp(DocumentActions, OutputActions, App[None]):
+    CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
+    TITLE = "rerank workbench"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(
+        self,
+        config: WorkbenchConfig,
+        *,
+        scorer: Scorer | None = None,
+        run_logger: Any = None,
+        presets: InstructionPresets | None = None,
+    ) -> None:
+        """`scorer` skips loading (tests, benchmarks); `run_logger` replaces opening `config.db`."""
+        super().__init__()
+        self.config = config
+        self.documents: list[Document] = unique_ids(list(config.documents))
+        self.edited: set[str] = set()
+        self.chunking, self.aggregate, self.top_k = config.chunking, config.aggregate, config.top_k
+        self.settings_error: str | None = None
+        self.presets: InstructionPresets = presets or JsonPresets()
+        self._preloaded, self._run_logger = scorer, run_logger
+        self.scorer: Scorer | None = None
+        self.live: LiveScorer | None = None
+        self.model_state = "loading"  # loading | loaded | failed
+        self.generation = 0
+        self.current_inputs: RunInputs | None = None
+        self.running = False
+        self.spans: dict[str, list[ChunkSpan]] = {}
+        self.scores: dict[tuple[str, int], ChunkScore] = {}
+        self.scores_generation = 0  # the run `spans` and `scores` belong to
+        self.result: RankResult | None = None  # the last complete run
+        self.selected: tuple[str, int] | None = None
+        self.sort, self.doc_filter = "score", None
+        self._debounce: Timer | None = None
+        self._refresh_timer: Timer | None = None
+        self._last_refresh = 0.0
+        self._score_worker: Worker | None = None
+        # perf_counter() marks, read by benchmarks/ui_latency.py
+        self.last_edit_at: float | None = None
+        self.timeline: dict[str, float] = {}
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> MainScreen:
+        self.main = MainScreen()
+        return self.main
+
+    def start(self) -> None:
+        """Called once the main screen is mounted: show what we have, start loading the model."""
+        for problem in self.config.problems:
+            self.notify(problem, title="Skipped", severity="warning", timeout=10)
+        self._refresh_documents()
+        self._refresh_views()
+        name = self.config.load_options.model or "Qwen/Qwen3-Reranker-0.6B (offline fallback if unavailable)"
+        self.widget(StatusBar).loading(name)
+        self.say(f"Loading {name}… you can edit meanwhile.", busy=True)
+        self.load_model()
+
+    def widget(self, kind: type, selector: str | None = None):
+        return self.main.query_one(selector or kind, kind)
+
+    def say(self, message: str | Text, *, busy: bool = False, scoring: bool = False) -> None:
+        self.widget(RunLine).say(message, busy=busy, scoring=scoring)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="model", name="model loading")
+    def load_model(self) -> None:
+        def progress(text: str) -> None:
+            self.post_message(ModelLoadProgress(text))
+
+        scorer = self._preloaded or load_scorer(self.config.load_options, progress)
+        if self._run_logger is not None:
+            log, notices = RunLog(self._run_logger), []
+            if getattr(self._run_logger, "notice", None):
+                notices.append(str(self._run_logger.notice))
+        else:
+            progress("opening the run log")
+            log, notices = open_run_log(self.config.db, self.config.session)
+        backing = log.score_cache() if log else None
+        live = LiveScorer(Ranker(scorer, cache=MemoryScoreCache(backing=backing)), log)
+        self.post_message(ModelLoaded(scorer, live, notices, live.memory_in_use()))
+
+    def action_reload_model(self) -> None:
+        if self.model_state == "loading":
+            return
+        self.model_state, self.scorer, self.live = "loading", None, None
+        self.widget(StatusBar).loading(self.config.load_options.model or "default reranker")
+        self.say("Loading the model again…", busy=True)
+        self.load_model()
+
+    def on_model_load_progress(self, message: ModelLoadProgress) -> None:
+        if self.model_state == "loading":
+            self.say(message.text + "…", busy=True)
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self.scorer, self.live, self.model_state = message.scorer, message.live, "loaded"
+        info = message.scorer.info
+        self.widget(StatusBar).loaded(info, message.memory)
+        banner = self.main.query_one("#fallback-banner")
+        banner.set_class(info.is_fallback, "-visible")
+        if info.is_fallback:
+            banner.update(
+                "OFFLINE FALLBACK: no reranker could be loaded; scores come from an embedding model "
+                f"({info.model_id}), not from Qwen3-Reranker. Reason: {info.fallback_reason}"
+            )
+            self.notify(info.fallback_reason or "", title="Offline fallback in use", severity="warning", timeout=15)
+        for notice in message.notices:
+            self.notify(notice, title="Run log", severity="warning", timeout=10)
+        self.say("Model ready.")
+        self.start_run()
+
+    # -- live scoring -------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#query, #instruction")
+    def _prompt_edited(self) -> None:
+        self.last_edit_at = perf_counter()
+        self.schedule_run()
+
+    @on(SettingsBar.Changed)
+    def _settings_edited(self, event: SettingsBar.Changed) -> None:
+        self.settings_error = event.error
+        if event.error or event.chunking is None:
+            self.say(Text(f"Settings not applied: {event.error}", style="bold"))
+            return
+        new = (event.chunking, event.aggregate, event.top_k)
+        if new != (self.chunking, self.aggregate, self.top_k):
+            self.chunking, self.aggregate, self.top_k = new
+            self.last_edit_at = perf_counter()
+            self.schedule_run()
+
+    def schedule_run(self, delay: float | None = None) -> None:
+        """Start a run once edits pause for `debounce_s` (every edit restarts the wait)."""
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(self.config.debounce_s if delay is None else delay, self.start_run)
+
+    def query_text(self) -> str:
+        return self.main.query_one("#query", TextArea).text
+
+    def instruction_text(self) -> str:
+        return self.main.query_one("#instruction", TextArea).text
+
+    def start_run(self) -> None:
+        self._debounce = None
+        if self.model_state != "loaded" or self.live is None:
+            if self.model_state == "loading":
+                self.say("The model is still loading; scoring starts when it is ready.", busy=True)
+            return
+        blocker = self._why_not_run()
+        if blocker:
+            self.cancel_run()
+            self._clear_results()
+            self.say(Text(blocker, style="italic"))
+            return
+        self.generation += 1
+        self.current_inputs = RunInputs(
+            generation=self.generation,
+            query=self.query_text(),
+            instruction=self.instruction_text(),
+            documents=tuple(self.documents),
+            chunking=self.chunking,
+            aggregate=self.aggregate,
+            top_k=self.top_k,
+        )
+        self.running = True
+        self.timeline = {"started": perf_counter()}
+        self.say(f"Scoring {len(self.documents)} documents…", scoring=True)
+        self.widget(RunLine).progress(0, 1)
+        self._score_worker = self.score(self.current_inputs, self.live)
+
+    def _why_not_run(self) -> str | None:
+        if not self.query_text().strip():
+            return "Type a query above to rank the documents (the ranking updates as you type)."
+        if not self.documents:
+            return "No documents yet: ctrl+o adds a file or folder, ctrl+n pastes text."
+        if self.settings_error:
+            return f"Fix the settings first: {self.settings_error}"
+        return None
+
+    def cancel_run(self) -> None:
+        """Forget the running run: its worker stops at the next batch, its messages are dropped."""
+        self.generation += 1
+        self.running = False
+        self.workers.cancel_group(self, "score")
+
+    def action_cancel_run(self) -> None:
+        if self.running:
+            self.cancel_run()
+            self.say("Run cancelled. ctrl+r runs again.")
+
+    def action_rerun(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.start_run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="score", name="scoring")
+    def score(self, inputs: RunInputs, live: LiveScorer) -> None:
+        worker = get_current_worker()
+        generation = inputs.generation
+
+        def cancelled() -> bool:
+            return worker.is_cancelled or self.generation != generation
+
+        run = live.run(
+            inputs,
+            cancelled,
+            on_start=lambda spans: self.post_message(RunStarted(generation, spans)),
+            on_scores=lambda scores, done, total: self.post_message(RunProgress(generation, scores, done, total)),
+            on_notice=lambda text: self.post_message(WorkerNotice(text)),
+        )
+        if run is None or run.result.cancelled:
+            return
+        self.post_message(RunFinished(generation, run.result, live.memory_in_use()))
+        problem = live.finish_log(run)  # after the UI has the result: logging never delays it
+        if problem:
+            self.post_message(WorkerNotice(problem))
+
+    def on_run_started(self, message: RunStarted) -> None:
+        if message.generation != self.generation:
+            return
+        self.spans, self.scores, self.scores_generation = message.spans, {}, message.generation
+        self._request_refresh()
+
+    def on_run_progress(self, message: RunProgress) -> None:
+        if message.generation != self.generation:
+            return
+        self.scores = {(s.doc_id, s.chunk.index): s for s in message.scores}
+        self.widget(RunLine).progress(message.done, message.total)
+        self.say(f"Scoring… {message.done}/{message.total} chunks", scoring=True)
+        self._request_refresh()
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if message.generation != self.generation:
+            return
+        result = message.result
+        self.running, self.result = False, result
+        self.scores = {(c.doc_id, c.chunk.index): c for d in result.documents for c in d.chunks}
+        self.widget(StatusBar).run_done(result.stats, message.memory)
+        stats = result.stats
+        took = "" if self.config.hide_volatile else f" in {stats.latency_s:.2f} s"
+        self.say(f"Ranked {len(result.documents)} documents, {stats.pairs} chunks{took} ({stats.cached} from cache).")
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+        self._refresh_views()
+        self.timeline["complete"] = perf_counter()
+
+    def on_worker_notice(self, message: WorkerNotice) -> None:
+        self.notify(message.text, severity=message.severity, timeout=8)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures become notices; the app keeps running."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker, error = event.worker, event.worker.error
+        text = str(error) if isinstance(error, USER_ERRORS) else f"{type(error).__name__}: {error}"
+        if worker.group == "model":
+            self.model_state = "failed"
+            self.widget(StatusBar).failed(text)
+            self.say(Text(f"No model: {text}. Fix the --model option, or ctrl+p → Reload model."))
+            self.notify(text, title="The model could not be loaded", severity="error", timeout=20)
+        elif worker.group == "score":
+            if worker is self._score_worker:
+                self.running = False
+                self.say(Text(f"Scoring failed: {text}"))
+            self.notify(text, title="Scoring failed", severity="error", timeout=15)
+        else:
+            self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error", timeout=10)
+
+    # -- views --------------------------------------------------------------------------------
+
+    def _request_refresh(self) -> None:
+        """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst)."""
+        if self._refresh_timer is not None:
+            return
+        wait = self._last_refresh + REFRESH_S - perf_counter()
+        if wait <= 0:
+            self._refresh_views()
+        else:
+            self._refresh_timer = self.set_timer(wait, self._refresh_views)
+
+    def _clear_results(self) -> None:
+        self.spans, self.scores = {}, {}
+        self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        self._refresh_timer = None
+        self._last_refresh = perf_counter()
+        if self.scores and self.scores_generation == self.generation and "first_rows" not in self.timeline:
+            self.timeline["first_rows"] = perf_counter()
+        texts = {d.id: d.text for d in self.documents}
+        order = {d.id: n for n, d in enumerate(self.documents)}
+        ranked = sorted(self.scores.values(), key=lambda c: (-c.logit, order.get(c.doc_id, 0), c.chunk.index))
+        ranks = {(c.doc_id, c.chunk.index): n for n, c in enumerate(ranked, 1)}
+        docs = document_rows(self.documents, self.spans, self.scores, lambda s: aggregate_scores(s, self.aggregate, self.top_k))
+        doc_rank = {r.doc_id: n for n, r in enumerate(docs)}
+        shown = [c for c in ranked if self.doc_filter in (None, c.doc_id)]
+        if self.sort == "document":
+            shown.sort(key=lambda c: (doc_rank.get(c.doc_id, 0), -c.logit))
+        elif self.sort == "position":
+            shown.sort(key=lambda c: (order.get(c.doc_id, 0), c.chunk.start))
+        self.widget(ChunkTable).show(shown, ranks, texts)
+        self.widget(DocRankTable).show(docs)
+        where = f"only {self.doc_filter}" if self.doc_filter else "all documents"
+        self.widget(RankingPane).set_info(
+            Text.assemble(
+                (f"{len(shown)} chunks · sorted by {self.sort} · {where}", "bold"),
+                ("   s sort · f filter · enter show in text · i prompt · ctrl+y copy", "dim"),
+            )
+        )
+        strips = [
+            Strip(d.id, len(self.spans.get(d.id, [])),
+                  {i: c.score for (doc, i), c in self.scores.items() if doc == d.id},
+                  next((r.score for r in docs if r.doc_id == d.id), None))
+            for d in self.documents
+        ]
+        if self.selected and (self.selected[0] not in self.spans or self.selected[1] >= len(self.spans[self.selected[0]])):
+            self.selected = None
+        self.widget(HeatMap).show(strips, self.selected)
+        self._show_selected(scroll=False)
+        self.widget(DocumentTable).show(self.documents, {k: len(v) for k, v in self.spans.items()}, self.edited)
+
+    def _refresh_documents(self) -> None:
+        self.widget(DocumentTable).show(self.documents, {k: len(v) for k, v in self.spans.items()}, self.edited)
+
+    def select_chunk(self, doc_id: str, index: int, *, show_text: bool = False) -> None:
+        self.selected = (doc_id, index)
+        self.widget(HeatMap).select(self.selected)
+        self._show_selected(scroll=True)
+        if show_text:
+            self.action_show_pane("heat")
+
+    def _show_selected(self, scroll: bool) -> None:
+        view = self.widget(DocumentView)
+        title = self.main.query_one("#doc-title")
+        if self.selected is None:
+            view.show(None, [], {}, None, scroll=False)
+            title.update("Select a chunk (heat map cell or ranking row) to see it in its document.")
+            return
+        doc_id, index = self.selected
+        document = next((d for d in self.documents if d.id == doc_id), None)
+        spans = self.spans.get(doc_id, [])
+        scores = {i: c.score for (d, i), c in self.scores.items() if d == doc_id}
+        view.show(document, spans, scores, index, scroll=scroll)
+        span = spans[index]
+        score = f"score {scores[index]:.3f}" if index in scores else "not scored yet"
+        title.update(
+            Text.assemble(
+                (doc_id, "bold"),
+                f" · chunk #{index} of {len(spans)} · chars {span.start}–{span.end} · {span.tokens} tokens · ",
+                (score, "bold"),
+            )
+        )
+
+    @on(HeatMap.Selected)
+    def _heat_selected(self, event: HeatMap.Selected) -> None:
+        self.select_chunk(event.doc_id, event.index)
+
+    @on(RankingPane.ShowChunk)
+    def _show_chunk(self, event: RankingPane.ShowChunk) -> None:
+        self.select_chunk(event.doc_id, event.index, show_text=True)
+
+    @on(DataTable.RowHighlighted, "#chunk-table")
+    def _chunk_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.has_focus and event.row_key.value:
+            self.selected = parse_row_key(event.row_key.value)
+            self.widget(HeatMap).select(self.selected)
+            self._show_selected(scroll=True)
+
+    @on(RankingPane.FilterDocument)
+    def _filter_document(self, event: RankingPane.FilterDocument) -> None:
+        self.doc_filter = None if self.doc_filter == event.doc_id else event.doc_id
+        self._refresh_views()
+
+    @on(RankingPane.SortBy)
+    def _sort_by(self, event: RankingPane.SortBy) -> None:
+        self.sort = event.sort
+        self._refresh_views()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._refresh_views()
+
+    def action_cycle_filter(self) -> None:
+        ids = [None] + [d.id for d in self.documents]
+        self.doc_filter = ids[(ids.index(self.doc_filter) + 1) % len(ids)] if self.doc_filter in ids else None
+        self._refresh_views()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def action_show_pane(self, pane: str) -> None:
+        if pane not in PANES:
+            return
+        self.main.query_one("#panes", TabbedContent).active = pane
+        target = {"ranking": ChunkTable, "heat": HeatMap, "documents": DocumentTable}[pane]
+        self.widget(target).focus()
+
+    def action_focus_query(self) -> None:
+        self.main.query_one("#query").focus()
+
+    def action_focus_settings(self) -> None:
+        self.main.query_one("#chunk-tokens").focus()

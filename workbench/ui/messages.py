@@ -1,0 +1,92 @@
+"""Messages the worker threads post to the app. Runs are tagged with a generation number: the app
+drops any message whose generation is not the current one."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from workbench.engine.scorer import Scorer
+from workbench.engine.types import ChunkScore, ChunkSpan, RankResult
+
+from .scoring import LiveScorer
+
+
+class ModelLoadProgress(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ModelLoadProgress)
+
+
+class ModelLoaded(Message):
+    def __init__(self, scorer: Scorer, live: LiveScorer, notices: list[str], memory: int | None) -> None:
+        super().__init__()
+        self.scorer = scorer
+        self.live = live
+        self.notices = notices
+        self.memory = memory
+
+
+class RunStarted(Message):
+    """The documents are chunked: the views can lay out every chunk before any score arrives."""
+
+    def __init__(self, generation: int, spans: dict[str, list[ChunkSpan]]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.spans = spans
+
+
+class RunProgress(Message):
+    """All scores of the run so far (cumulative, so a newer message replaces a queued older one)."""
+
+    def __init__(self, generation: int, scores: list[ChunkScore], done: int, total: int) -> None:
+        super().__init__()
+        self.generation = generation
+        self.scores = scores
+        self.done = done
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunProgress) and message.generation == self.generation
+
+
+class RunFinished(Message):
+    def __init__(self, generation: int, result: RankResult, memory: int | None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.result = result
+        self.memory = memory
+
+
+class WorkerNotice(Message):
+    """A problem a worker wants the user to read (run log trouble, say); not an error."""
+
+    def __init__(self, text: str, severity: str = "warning") -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity
+
+
+class ExportDone(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class PromptExplained(Message):
+    def __init__(self, title: str, view, chunk_start: int, chunk_chars: int) -> None:
+        super().__init__()
+        self.title = title
+        self.view = view
+        self.chunk_start = chunk_start
+        self.chunk_chars = chunk_chars
+
+
+class DocumentsRead(Message):
+    def __init__(self, documents: list, problems: list[str], source: str) -> None:
+        super().__init__()
+        self.documents = documents
+        self.problems = problems
+        self.source = source

@@ -1,0 +1,1 @@
+"""Modal screens: help, dialogs, the document editor, prompt inspection, presets."""

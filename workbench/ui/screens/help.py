@@ -1,0 +1,56 @@
+"""F1: every key, grouped by where it works, built from the bindings themselves."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+INTRO = (
+    "Type a query: after a short pause every chunk of every document is scored, the previous run "
+    "is cancelled and unchanged pairs come from the cache. Scores are probabilities on a fixed "
+    "0..1 scale, the same colours in every document."
+)
+
+
+def key_display(key: str) -> str:
+    return " / ".join(k.replace("delete", "del") for k in key.split(","))
+
+
+def bindings_table(groups: list[tuple[str, list[Binding]]]) -> Group:
+    parts = []
+    for title, bindings in groups:
+        parts.append(Text(title, style="bold underline"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True, min_width=14)
+        table.add_column(ratio=1)
+        for b in bindings:
+            if b.description:
+                table.add_row(key_display(b.key), b.description)
+        parts += [table, Text("")]
+    return Group(*parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $accent;
+                                background: $surface; padding: 0 1; }
+    HelpScreen #help-intro { width: 100%; padding: 0 0 1 0; }
+    """
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, groups: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys (escape closes)"
+            yield Label(INTRO, id="help-intro")
+            yield Static(bindings_table(self.groups))

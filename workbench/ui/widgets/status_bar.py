@@ -1,0 +1,99 @@
+"""The one-line status bar: model, device, dtype, memory, last run's speed, and the fallback flag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+from workbench.engine.types import ModelInfo, RunStats
+
+MASK = "—"
+
+
+def short_model_id(model_id: str) -> str:
+    """A local directory shows as its last part; hub ids as they are."""
+    p = Path(model_id)
+    return p.name if model_id.startswith(("/", ".", "~")) and p.name else model_id
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    if n < 1 << 20:
+        return f"{n / 1024:.0f} KiB"
+    if n < 1 << 30:
+        return f"{n / (1 << 20):.0f} MiB"
+    return f"{n / (1 << 30):.1f} GiB"
+
+
+def human_rate(tokens_per_s: float) -> str:
+    return f"{tokens_per_s / 1000:.1f}k tok/s" if tokens_per_s >= 1000 else f"{tokens_per_s:.0f} tok/s"
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, hide_volatile: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hide_volatile = hide_volatile
+        self.state = "loading"
+        self.model_text = ""
+        self.info: ModelInfo | None = None
+        self.memory: int | None = None
+        self.stats: RunStats | None = None
+
+    def on_mount(self) -> None:
+        self.refresh_text()
+
+    def loading(self, what: str) -> None:
+        self.state, self.model_text = "loading", what
+        self.refresh_text()
+
+    def failed(self, why: str) -> None:
+        self.state, self.model_text = "failed", why
+        self.refresh_text()
+
+    def loaded(self, info: ModelInfo, memory: int | None) -> None:
+        self.state, self.info, self.memory = "loaded", info, memory
+        self.refresh_text()
+
+    def run_done(self, stats: RunStats, memory: int | None) -> None:
+        self.stats = stats
+        if memory is not None:
+            self.memory = memory
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        self.update(self.render_status())
+
+    def render_status(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.state == "loading":
+            text.append("loading model ", "bold")
+            text.append(self.model_text, "dim")
+            return text
+        if self.state == "failed":
+            text.append(" NO MODEL ", "bold white on color(124)")
+            text.append(" " + self.model_text)
+            return text
+        info = self.info
+        assert info is not None
+        if info.is_fallback:
+            text.append(" OFFLINE FALLBACK ", "bold white on color(124)")
+            text.append(" ")
+        text.append(short_model_id(info.model_id), "bold")
+        setup = f"{info.device} {info.dtype}" + ("" if info.quantization == "none" else f" {info.quantization}")
+        text.append(f" │ {setup}")
+        text.append(f" │ mem {MASK if self.hide_volatile else human_bytes(self.memory)}")
+        if self.stats is not None:
+            if self.hide_volatile:
+                text.append(f" │ last run {MASK} s · {MASK} tok/s")
+            else:
+                s = self.stats
+                text.append(f" │ last run {s.latency_s:.2f} s · {human_rate(s.tokens_per_s)}")
+            text.append(f" · {self.stats.pairs} pairs, {self.stats.cached} cached", "dim")
+        return text
