@@ -208,6 +208,53 @@ def _print_result(result, fmt: Format, top: int | None) -> None:
         print_table(result, top)
 
 
+@app.command("eval")
+def eval_command(
+    queries: Path = typer.Argument(..., help="JSONL of judged queries (see sample_data/queries.jsonl)"),
+    paths: list[str] = typer.Argument(..., help="The documents: files or folders"),
+    model: Optional[str] = ModelOpt,
+    device: Optional[Device] = DeviceOpt,
+    dtype: Optional[DType] = DTypeOpt,
+    quantize: Optional[Quantize] = QuantOpt,
+    chunk_tokens: Optional[int] = ChunkOpt,
+    chunk_overlap: Optional[int] = OverlapOpt,
+    max_length: Optional[int] = MaxLenOpt,
+    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="Instruction for queries that name none"),
+    offline: Optional[bool] = OfflineOpt,
+) -> None:
+    """Judge a setup: for each query, where does the first chunk holding the answer rank?"""
+    from .documents import load_documents
+    from .engine.loading import ModelLoadError, load_scorer
+    from .engine.ranking import Ranker
+    from .evaluate import evaluate, read_queries, summary
+
+    settings = _load_settings()
+    try:
+        judged = read_queries(queries)
+    except (OSError, ValueError) as e:
+        _fail(str(e), 2)
+    loaded = load_documents(paths)
+    for problem in loaded.problems:
+        typer.secho(problem, fg=typer.colors.YELLOW, err=True)
+    if not loaded.documents:
+        _fail("nothing to score: no readable document was given")
+    try:
+        scorer = load_scorer(_options(settings, model, device, dtype, quantize, max_length, offline),
+                             lambda msg: typer.echo(msg, err=True))
+    except ModelLoadError as e:
+        _fail(str(e))
+    if scorer.info.is_fallback:
+        typer.secho("WARNING: offline embedding fallback, not a reranker", fg=typer.colors.YELLOW, err=True)
+    outcomes = evaluate(Ranker(scorer), judged, loaded.documents, _chunking(settings, chunk_tokens, chunk_overlap),
+                        instruction if instruction is not None else settings.instruction)
+    for o in outcomes:
+        mark = "MISS" if o.rank is None else f"#{o.rank}"
+        typer.echo(f"{o.query.id:>5} {mark:>5}  top: {o.top_doc:<34} {o.query.query[:60]}")
+    figures = summary(outcomes)
+    typer.echo(f"{scorer.info.model_id}: hit@1 {figures['hit@1']:.2f}  hit@5 {figures['hit@5']:.2f}  "
+               f"MRR {figures['mrr']:.3f}  over {figures['queries']} queries")
+
+
 @app.command("open", hidden=True)
 def open_app(
     paths: list[str] = typer.Argument(None, help="Documents: files or folders"),
@@ -261,7 +308,7 @@ def _mount_store_commands() -> None:
 
 _mount_store_commands()
 
-SUBCOMMANDS = {"score", "open", "sessions", "locate"}
+SUBCOMMANDS = {"score", "eval", "open", "sessions", "locate"}
 
 
 def main() -> None:

@@ -40,8 +40,16 @@ class RunLogger:
         self.store = store
         self.log = RunLog(store)
         self.notice = store.notice  # e.g. "damaged database set aside"
-        self.session_id = self.log.ensure_session(session)
+        self.session_name = session
+        self._session_id: int | None = None
         self.warnings: list[str] = []
+
+    @property
+    def session_id(self) -> int:
+        """Created on first use, so a process that logs nothing leaves no empty session."""
+        if self._session_id is None:
+            self._session_id = self.log.ensure_session(self.session_name)
+        return self._session_id
 
     @classmethod
     def open(cls, db: Path | str | None = None, session: str | None = None) -> "RunLogger":

@@ -459,11 +459,6 @@ def test_no_log_records_no_run(score, corpus, tmp_path):
     assert not db2.exists()  # neither log nor cache: the database is not even created
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: with --no-log the score cache still opens the run log, and RunLogger creates "
-    "today's session eagerly, so `sessions list` shows an empty session (workbench/runlog.py)",
-)
 def test_no_log_leaves_no_session_behind(score, corpus, tmp_path):
     db = tmp_path / "runs.db"
     ok(score(corpus, "-q", "Paris", "--db", db, "--no-log"))

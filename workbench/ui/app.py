@@ -29,6 +29,7 @@ from .document_actions import DocumentActions
 from .output_actions import OutputActions
 from .commands import WorkbenchCommands
 from .config import WorkbenchConfig
+from .cpu import reserve_a_core_for_the_ui
 from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, RunStarted, WorkerNotice
 from .presets import InstructionPresets, JsonPresets, PresetError
 from .run_logging import RunLog, open_run_log
@@ -120,6 +121,8 @@ class WorkbenchApp(DocumentActions, OutputActions, App[None]):
             self.post_message(ModelLoadProgress(text))
 
         scorer = self._preloaded or load_scorer(self.config.load_options, progress)
+        if scorer.info.device == "cpu":
+            reserve_a_core_for_the_ui()
         if self._run_logger is not None:
             log, notices = RunLog(self._run_logger), []
             if getattr(self._run_logger, "notice", None):
