@@ -30,7 +30,6 @@ from workbench.engine.reranker import Qwen3Reranker  # noqa: E402
 from workbench.engine.types import ModelInfo, Prompt  # noqa: E402
 
 YES, NO, PAD = 9693, 2152, 151643
-PREFIX_LEN, SUFFIX_LEN = 39, 9
 
 SHAPES = {  # from the models' config.json files
     "0.6B": dict(num_hidden_layers=28, hidden_size=1024, intermediate_size=3072, num_attention_heads=16, tie_word_embeddings=True),
@@ -73,13 +72,19 @@ def quantize_linears(model, mode: str, compute_dtype: torch.dtype):
     return model
 
 
-def workload(kind: str, pairs: int, max_len: int, seed: int = 0) -> list[list[int]]:
+SUFFIX_IDS = [151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]
+
+
+def workload(kind: str, pairs: int, max_len: int, head_tokens: int, seed: int = 0) -> list[list[int]]:
+    """Prompts as a run makes them: one shared head (system text, instruction, query), a document
+    part of `max_len` tokens (chunks) or 32..max_len (mixed), the fixed suffix."""
     rng = random.Random(seed)
+    head = [rng.randrange(200, 150000) for _ in range(head_tokens)]
     if kind == "chunks":
         lengths = [max_len] * pairs
     else:  # mixed lengths, as real documents are
         lengths = [rng.randint(32, max_len) for _ in range(pairs)]
-    return [[rng.randrange(200, 150000) for _ in range(n)] for n in lengths]
+    return [head + [rng.randrange(200, 150000) for _ in range(n)] + SUFFIX_IDS for n in lengths]
 
 
 def official_way(model, rows: list[list[int]], batch_size: int) -> list[float]:
@@ -194,10 +199,13 @@ def main() -> None:
     ap.add_argument("--quantize", default="none,8bit" if gpu else "none", help="comma list of none,8bit,4bit")
     ap.add_argument("--workloads", default="chunks,mixed")
     ap.add_argument("--pairs", type=int, default=256 if gpu else 8)
-    ap.add_argument("--chunk-len", type=int, default=512 if gpu else 256, help="tokens per pair in 'chunks'")
-    ap.add_argument("--mixed-max", type=int, default=2048 if gpu else 512, help="longest pair in 'mixed' (shortest is 32)")
+    ap.add_argument("--chunk-len", type=int, default=512 if gpu else 128, help="document tokens per pair in 'chunks'")
+    ap.add_argument("--mixed-max", type=int, default=2048 if gpu else 384, help="longest document part in 'mixed' (shortest is 32)")
     ap.add_argument("--official-batch", type=int, default=16 if gpu else 4)
     ap.add_argument("--batch-tokens", type=int, default=None, help="engine token budget (default by device)")
+    ap.add_argument("--head-tokens", type=int, default=39 + 41, help="prompt head shared by all pairs: system text + instruction + query")
+    ap.add_argument("--no-share", action="store_true", help="engine without the shared-head reuse (to see what it saves)")
+    ap.add_argument("--methods", default="official,engine", help="which ways to time (one alone: check peak memory with /usr/bin/time)")
     ap.add_argument("--repeats", type=int, default=3 if gpu else 1)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = ap.parse_args()
@@ -215,21 +223,22 @@ def main() -> None:
             model = build_model(shape, args.device, dtype, quant)
             info = ModelInfo(model_id=f"random-{shape}", kind="qwen3-reranker", device=args.device, dtype=str(dtype), quantization=quant)
             scorer = Qwen3Reranker(model, None, info, token_budget=args.batch_tokens, yes_no_pad_ids=(YES, NO, PAD))
+            scorer.share_prefix = not args.no_share
             for wl in args.workloads.split(","):
                 max_len = args.chunk_len if wl == "chunks" else args.mixed_max
-                rows = workload(wl, args.pairs, max_len)
-                check = rows[: min(4, len(rows))]
-                drift = max(abs(torch.sigmoid(torch.tensor(e)).item() - o)
-                            for e, o in zip(engine_way(scorer, check), official_way(model, check, args.official_batch)))
-                print(f"{shape:5} {quant:5} {wl:8} max |engine - official| score on {len(check)} pairs: {drift:.2e}")
-                figs = {
-                    "official": measure(lambda r: official_way(model, r, args.official_batch), rows, args.device, args.repeats),
-                    "engine": measure(lambda r: engine_way(scorer, r), rows, args.device, args.repeats),
-                }
+                rows = workload(wl, args.pairs, max_len, args.head_tokens)
+                if args.methods == "official,engine":
+                    check = rows[: min(4, len(rows))]
+                    drift = max(abs(torch.sigmoid(torch.tensor(e)).item() - o)
+                                for e, o in zip(engine_way(scorer, check), official_way(model, check, args.official_batch)))
+                    print(f"{shape:5} {quant:5} {wl:8} max |engine - official| score on {len(check)} pairs: {drift:.2e}")
+                ways = {"official": lambda r: official_way(model, r, args.official_batch), "engine": lambda r: engine_way(scorer, r)}
+                figs = {name: measure(ways[name], rows, args.device, args.repeats) for name in args.methods.split(",")}
                 for name, f in figs.items():
                     print(f"{shape:5} {quant:5} {wl:8} {name:8} {f.pairs_s:9.2f} {f.tokens_s:10.0f} {f.peak_mib:9.0f} {f.seconds:7.2f}", flush=True)
-                ratios.append((shape, quant, wl, figs["engine"].pairs_s / figs["official"].pairs_s,
-                               figs["official"].peak_mib / max(figs["engine"].peak_mib, 1e-9)))
+                if len(figs) == 2:
+                    ratios.append((shape, quant, wl, figs["engine"].pairs_s / figs["official"].pairs_s,
+                                   figs["official"].peak_mib / max(figs["engine"].peak_mib, 1e-9)))
             del model, scorer
             gc.collect()
             if args.device == "cuda":

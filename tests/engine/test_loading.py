@@ -45,7 +45,7 @@ def test_default_model_offline_falls_back_to_the_embedding_model_and_says_so():
     messages = []
     scorer = load_scorer(LoadOptions(offline=True), messages.append)
     assert scorer.info.is_fallback
-    assert "not in the local cache" in scorer.info.fallback_reason
+    assert "not in the local model cache" in scorer.info.fallback_reason
     assert any("offline fallback" in m for m in messages)
     docs = [
         Document("mars", "Mars is called the Red Planet because iron oxide dust covers its surface."),

@@ -76,11 +76,11 @@ def test_out_of_memory_shrinks_the_batch_and_keeps_scores(tiny_scorer, monkeypat
     real_forward = tiny_scorer._forward
     sizes = []
 
-    def forward_that_runs_out(rows):
+    def forward_that_runs_out(rows, *args):
         sizes.append(len(rows))
         if len(rows) > 2:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_forward(rows)
+        return real_forward(rows, *args)
 
     monkeypatch.setattr(tiny_scorer, "_forward", forward_that_runs_out)
     monkeypatch.setattr(tiny_scorer, "token_budget", 100_000)
@@ -91,7 +91,7 @@ def test_out_of_memory_shrinks_the_batch_and_keeps_scores(tiny_scorer, monkeypat
 
 
 def test_out_of_memory_on_a_single_pair_is_a_clear_error(tiny_scorer, monkeypatch):
-    def always_oom(rows):
+    def always_oom(rows, *args):
         raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
 
     monkeypatch.setattr(tiny_scorer, "_forward", always_oom)
@@ -137,3 +137,25 @@ def test_aggregate_choice_changes_the_document_score(tiny_scorer):
     assert by["first"].score == pytest.approx(chunks[0].score)
     assert by["mean"].score == pytest.approx(sum(c.score for c in chunks) / len(chunks))
     assert by["mean"].score <= by["topk"].score <= by["max"].score
+
+
+def test_shared_prompt_head_gives_the_same_scores_as_full_prompts(tiny_scorer, monkeypatch):
+    from workbench.engine.shared_prefix import common_prefix_length
+
+    docs = _docs()
+    prompts = tiny_scorer.build_prompts(INSTR, QUERY, [d.text for d in docs])
+    # System text + instruction + query: dozens of tokens every pair shares.
+    assert common_prefix_length([p.ids for p in prompts]) > 40
+    shared = Ranker(tiny_scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=32, overlap=4))
+    monkeypatch.setattr(tiny_scorer, "share_prefix", False)
+    full = Ranker(tiny_scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=32, overlap=4))
+    assert [c.logit for c in shared.ranked_chunks()] == pytest.approx([c.logit for c in full.ranked_chunks()], abs=1e-4)
+
+
+def test_common_prefix_leaves_every_row_a_token_of_its_own():
+    from workbench.engine.shared_prefix import common_prefix_length
+
+    rows = [tuple(range(40)), tuple(range(40)) + (7,)]
+    assert common_prefix_length(rows) == 39
+    assert common_prefix_length([tuple(range(40))]) == 0  # one row: nothing to share
+    assert common_prefix_length([(1,) * 10 + (2,), (1,) * 10 + (3,)]) == 0  # too short to pay

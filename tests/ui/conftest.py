@@ -22,10 +22,24 @@ from workbench.ui.presets import JsonPresets  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    from workbench.testing.tiny_qwen import save_tiny_qwen3_reranker
+def tiny_model_dir(request) -> Path:
+    """The tiny random reranker, built once and kept in pytest's cache (keyed by the builder's
+    source and the transformers version, so a change rebuilds it): building costs ~8 s."""
+    import hashlib
+    import shutil
 
-    return save_tiny_qwen3_reranker(tmp_path_factory.mktemp("models") / "tiny-qwen3")
+    import transformers
+
+    from workbench.testing import tiny_qwen
+
+    key = hashlib.sha256(Path(tiny_qwen.__file__).read_bytes() + transformers.__version__.encode()).hexdigest()[:12]
+    home = request.config.cache.mkdir(f"tiny-qwen3-{key}")
+    model = home / "tiny-qwen3"  # the status bar shows this name: snapshots rely on it
+    if not (home / "complete").exists():
+        shutil.rmtree(model, ignore_errors=True)
+        tiny_qwen.save_tiny_qwen3_reranker(model)
+        (home / "complete").write_text("ok\n")
+    return model
 
 
 @pytest.fixture(scope="session")

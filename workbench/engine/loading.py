@@ -173,8 +173,9 @@ def _locate(name: str, options: LoadOptions, say: Progress) -> tuple[Path, str]:
     except HFValidationError:
         raise ModelLoadError(f"{name} is neither a local directory nor a valid hub id") from None
     except Exception as e:  # the hub client raises many kinds: offline, 404, gated, timeouts
-        where = "not in the local cache (offline)" if offline else "not downloadable and not cached"
-        raise ModelLoadError(f"{name} is {where}: {_first_line(e)}") from e
+        if offline:
+            raise ModelLoadError(f"{name} is not in the local model cache, and the hub is not consulted (offline)") from e
+        raise ModelLoadError(f"{name} is neither cached nor downloadable: {_first_line(e)}") from e
     return snapshot, snapshot.name
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
@@ -53,8 +54,12 @@ class Scorer(ABC):
         return self.tokenizer.decode(list(prompt.ids), skip_special_tokens=False)
 
     def memory_in_use(self) -> int | None:
-        """Bytes of accelerator memory held, when known."""
-        return None
+        """Bytes held: GPU memory for a GPU model, else the process's resident memory (Linux)."""
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return None
 
 
 class ScoreCache(Protocol):

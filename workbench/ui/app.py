@@ -14,46 +14,43 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.timer import Timer
-from textual.widgets import DataTable, TabbedContent, TextArea
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from workbench.documents import unique_ids
-from workbench.engine.aggregate import aggregate as aggregate_scores
 from workbench.engine.cache import MemoryScoreCache
 from workbench.engine.loading import ModelLoadError, load_scorer
 from workbench.engine.ranking import Ranker, RankingInputError
 from workbench.engine.scorer import Scorer, ScoringError
 from workbench.engine.types import ChunkScore, ChunkSpan, Document, RankResult
 
-from .document_actions import DocumentActions
-from .output_actions import OutputActions
 from .commands import WorkbenchCommands
 from .config import WorkbenchConfig
 from .cpu import reserve_a_core_for_the_ui
+from .document_actions import DocumentActions
+from .help_actions import HelpAndPalette
 from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, RunStarted, WorkerNotice
+from .output_actions import OutputActions
 from .presets import InstructionPresets, JsonPresets, PresetError
 from .run_logging import RunLog, open_run_log
-from .screens.main import PANES, MainScreen
+from .screens.main import MainScreen
 from .scoring import LiveScorer, RunInputs
-from .widgets.heat_map import HeatMap, Strip
-from .widgets.panes import DocumentTable
-from .widgets.ranking import SORTS, ChunkTable, DocRankTable, RankingPane, document_rows, parse_row_key
+from .views import ViewUpdates
 from .widgets.run_line import RunLine
 from .widgets.settings_bar import SettingsBar
 from .widgets.status_bar import StatusBar
-from .widgets.document_view import DocumentView
 
 __all__ = ["WorkbenchApp", "WorkbenchConfig"]
 
-REFRESH_S = 0.1  # the views redraw at most this often while scores stream in
 USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, PresetError, OSError, ValueError)
 
 
-class WorkbenchApp(DocumentActions, OutputActions, App[None]):
+class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HelpAndPalette, App[None]):
     CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
     TITLE = "rerank workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(
         self,
@@ -76,7 +73,8 @@ class WorkbenchApp(DocumentActions, OutputActions, App[None]):
         self.live: LiveScorer | None = None
         self.model_state = "loading"  # loading | loaded | failed
         self.generation = 0
-        self.current_inputs: RunInputs | None = None
+        self.current_inputs: RunInputs | None = None  # of the latest run started
+        self.shown_inputs: RunInputs | None = None  # of the run whose scores are on screen
         self.running = False
         self.spans: dict[str, list[ChunkSpan]] = {}
         self.scores: dict[tuple[str, int], ChunkScore] = {}
@@ -154,8 +152,8 @@ class WorkbenchApp(DocumentActions, OutputActions, App[None]):
         banner.set_class(info.is_fallback, "-visible")
         if info.is_fallback:
             banner.update(
-                "OFFLINE FALLBACK: no reranker could be loaded; scores come from an embedding model "
-                f"({info.model_id}), not from Qwen3-Reranker. Reason: {info.fallback_reason}"
+                f"OFFLINE FALLBACK: no reranker could be loaded. Scores come from the embedding model "
+                f"{info.model_id}, not from Qwen3-Reranker. Why: {info.fallback_reason}"
             )
             self.notify(info.fallback_reason or "", title="Offline fallback in use", severity="warning", timeout=15)
         for notice in message.notices:
@@ -272,12 +270,15 @@ class WorkbenchApp(DocumentActions, OutputActions, App[None]):
     def on_run_started(self, message: RunStarted) -> None:
         if message.generation != self.generation:
             return
+        self.timeline.setdefault("chunked", perf_counter())
+        self.shown_inputs = self.current_inputs
         self.spans, self.scores, self.scores_generation = message.spans, {}, message.generation
         self._request_refresh()
 
     def on_run_progress(self, message: RunProgress) -> None:
         if message.generation != self.generation:
             return
+        self.timeline.setdefault("first_scores", perf_counter())
         self.scores = {(s.doc_id, s.chunk.index): s for s in message.scores}
         self.widget(RunLine).progress(message.done, message.total)
         self.say(f"Scoring… {message.done}/{message.total} chunks", scoring=True)
@@ -320,137 +321,3 @@ class WorkbenchApp(DocumentActions, OutputActions, App[None]):
             self.notify(text, title="Scoring failed", severity="error", timeout=15)
         else:
             self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error", timeout=10)
-
-    # -- views --------------------------------------------------------------------------------
-
-    def _request_refresh(self) -> None:
-        """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst)."""
-        if self._refresh_timer is not None:
-            return
-        wait = self._last_refresh + REFRESH_S - perf_counter()
-        if wait <= 0:
-            self._refresh_views()
-        else:
-            self._refresh_timer = self.set_timer(wait, self._refresh_views)
-
-    def _clear_results(self) -> None:
-        self.spans, self.scores = {}, {}
-        self._refresh_views()
-
-    def _refresh_views(self) -> None:
-        self._refresh_timer = None
-        self._last_refresh = perf_counter()
-        if self.scores and self.scores_generation == self.generation and "first_rows" not in self.timeline:
-            self.timeline["first_rows"] = perf_counter()
-        texts = {d.id: d.text for d in self.documents}
-        order = {d.id: n for n, d in enumerate(self.documents)}
-        ranked = sorted(self.scores.values(), key=lambda c: (-c.logit, order.get(c.doc_id, 0), c.chunk.index))
-        ranks = {(c.doc_id, c.chunk.index): n for n, c in enumerate(ranked, 1)}
-        docs = document_rows(self.documents, self.spans, self.scores, lambda s: aggregate_scores(s, self.aggregate, self.top_k))
-        doc_rank = {r.doc_id: n for n, r in enumerate(docs)}
-        shown = [c for c in ranked if self.doc_filter in (None, c.doc_id)]
-        if self.sort == "document":
-            shown.sort(key=lambda c: (doc_rank.get(c.doc_id, 0), -c.logit))
-        elif self.sort == "position":
-            shown.sort(key=lambda c: (order.get(c.doc_id, 0), c.chunk.start))
-        self.widget(ChunkTable).show(shown, ranks, texts)
-        self.widget(DocRankTable).show(docs)
-        where = f"only {self.doc_filter}" if self.doc_filter else "all documents"
-        self.widget(RankingPane).set_info(
-            Text.assemble(
-                (f"{len(shown)} chunks · sorted by {self.sort} · {where}", "bold"),
-                ("   s sort · f filter · enter show in text · i prompt · ctrl+y copy", "dim"),
-            )
-        )
-        strips = [
-            Strip(d.id, len(self.spans.get(d.id, [])),
-                  {i: c.score for (doc, i), c in self.scores.items() if doc == d.id},
-                  next((r.score for r in docs if r.doc_id == d.id), None))
-            for d in self.documents
-        ]
-        if self.selected and (self.selected[0] not in self.spans or self.selected[1] >= len(self.spans[self.selected[0]])):
-            self.selected = None
-        self.widget(HeatMap).show(strips, self.selected)
-        self._show_selected(scroll=False)
-        self.widget(DocumentTable).show(self.documents, {k: len(v) for k, v in self.spans.items()}, self.edited)
-
-    def _refresh_documents(self) -> None:
-        self.widget(DocumentTable).show(self.documents, {k: len(v) for k, v in self.spans.items()}, self.edited)
-
-    def select_chunk(self, doc_id: str, index: int, *, show_text: bool = False) -> None:
-        self.selected = (doc_id, index)
-        self.widget(HeatMap).select(self.selected)
-        self._show_selected(scroll=True)
-        if show_text:
-            self.action_show_pane("heat")
-
-    def _show_selected(self, scroll: bool) -> None:
-        view = self.widget(DocumentView)
-        title = self.main.query_one("#doc-title")
-        if self.selected is None:
-            view.show(None, [], {}, None, scroll=False)
-            title.update("Select a chunk (heat map cell or ranking row) to see it in its document.")
-            return
-        doc_id, index = self.selected
-        document = next((d for d in self.documents if d.id == doc_id), None)
-        spans = self.spans.get(doc_id, [])
-        scores = {i: c.score for (d, i), c in self.scores.items() if d == doc_id}
-        view.show(document, spans, scores, index, scroll=scroll)
-        span = spans[index]
-        score = f"score {scores[index]:.3f}" if index in scores else "not scored yet"
-        title.update(
-            Text.assemble(
-                (doc_id, "bold"),
-                f" · chunk #{index} of {len(spans)} · chars {span.start}–{span.end} · {span.tokens} tokens · ",
-                (score, "bold"),
-            )
-        )
-
-    @on(HeatMap.Selected)
-    def _heat_selected(self, event: HeatMap.Selected) -> None:
-        self.select_chunk(event.doc_id, event.index)
-
-    @on(RankingPane.ShowChunk)
-    def _show_chunk(self, event: RankingPane.ShowChunk) -> None:
-        self.select_chunk(event.doc_id, event.index, show_text=True)
-
-    @on(DataTable.RowHighlighted, "#chunk-table")
-    def _chunk_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.has_focus and event.row_key.value:
-            self.selected = parse_row_key(event.row_key.value)
-            self.widget(HeatMap).select(self.selected)
-            self._show_selected(scroll=True)
-
-    @on(RankingPane.FilterDocument)
-    def _filter_document(self, event: RankingPane.FilterDocument) -> None:
-        self.doc_filter = None if self.doc_filter == event.doc_id else event.doc_id
-        self._refresh_views()
-
-    @on(RankingPane.SortBy)
-    def _sort_by(self, event: RankingPane.SortBy) -> None:
-        self.sort = event.sort
-        self._refresh_views()
-
-    def action_cycle_sort(self) -> None:
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self._refresh_views()
-
-    def action_cycle_filter(self) -> None:
-        ids = [None] + [d.id for d in self.documents]
-        self.doc_filter = ids[(ids.index(self.doc_filter) + 1) % len(ids)] if self.doc_filter in ids else None
-        self._refresh_views()
-
-    # -- navigation ---------------------------------------------------------------------------
-
-    def action_show_pane(self, pane: str) -> None:
-        if pane not in PANES:
-            return
-        self.main.query_one("#panes", TabbedContent).active = pane
-        target = {"ranking": ChunkTable, "heat": HeatMap, "documents": DocumentTable}[pane]
-        self.widget(target).focus()
-
-    def action_focus_query(self) -> None:
-        self.main.query_one("#query").focus()
-
-    def action_focus_settings(self) -> None:
-        self.main.query_one("#chunk-tokens").focus()

@@ -14,7 +14,8 @@ class EditDocumentScreen(ModalScreen[str | None]):
     """Returns the new text on ctrl+s, None on escape."""
 
     DEFAULT_CSS = """
-    EditDocumentScreen { background: $background 60%; }
+    EditDocumentScreen { background: $surface; }
+    EditDocumentScreen Label { width: 100%; }
     EditDocumentScreen #edit-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     EditDocumentScreen TextArea { height: 1fr; }
     EditDocumentScreen #edit-hint { height: 1; padding: 0 1; color: $text-muted; }

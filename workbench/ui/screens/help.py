@@ -30,8 +30,8 @@ def bindings_table(groups: list[tuple[str, list[Binding]]]) -> Group:
         table.add_column(style="bold", no_wrap=True, min_width=14)
         table.add_column(ratio=1)
         for b in bindings:
-            if b.description:
-                table.add_row(key_display(b.key), b.description)
+            if b.description and b.id:  # id-less ones are plain navigation (arrows, paging)
+                table.add_row(key_display(b.key), b.tooltip or b.description)
         parts += [table, Text("")]
     return Group(*parts)
 

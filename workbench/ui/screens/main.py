@@ -19,21 +19,37 @@ PANES = ("ranking", "heat", "documents")
 
 
 class MainScreen(Screen):
+    # description: the footer's word; tooltip: the help screen's sentence.
     BINDINGS = [
-        Binding("f1", "app.help", "Help", id="help", priority=True),
-        Binding("f2", "app.show_pane('ranking')", "Ranking", id="pane.ranking", priority=True),
-        Binding("f3", "app.show_pane('heat')", "Heat map", id="pane.heat", priority=True),
-        Binding("f4", "app.show_pane('documents')", "Documents", id="pane.documents", priority=True),
-        Binding("f8", "app.focus_settings", "Chunk settings", id="focus.settings", show=False, priority=True),
-        Binding("escape", "app.focus_query", "Back to the query", id="focus.query", show=False),
-        Binding("ctrl+r", "app.rerun", "Rerun", id="run.rerun", priority=True),
-        Binding("ctrl+o", "app.add_document", "Add file", id="docs.add-file", priority=True),
-        Binding("ctrl+n", "app.paste_document", "Paste doc", id="docs.new", show=False, priority=True),
-        Binding("ctrl+t", "app.presets", "Presets", id="instruction.presets", priority=True),
-        Binding("ctrl+s", "app.export", "Export", id="results.export", priority=True),
-        Binding("ctrl+g", "app.copy_ranking", "Copy ranking (CSV)", id="results.copy-ranking", show=False, priority=True),
-        Binding("ctrl+y", "app.copy_chunk", "Copy chunk (outside the editors)", id="results.copy-chunk", show=False),
-        Binding("i", "app.inspect_prompt", "Inspect prompt (outside the editors)", id="results.prompt", show=False),
+        Binding("f1", "app.help", "Help", tooltip="This list of keys", id="help", priority=True),
+        Binding("f2", "app.show_pane('ranking')", "Ranking", id="pane.ranking", priority=True,
+                tooltip="Ranking pane: every chunk, and the documents by aggregated score"),
+        Binding("f3", "app.show_pane('heat')", "Heat map", id="pane.heat", priority=True,
+                tooltip="Heat map pane: a strip per document, the selected chunk in its text"),
+        Binding("f4", "app.show_pane('documents')", "Documents", id="pane.documents", priority=True,
+                tooltip="Documents pane: add, paste, edit, remove documents"),
+        Binding("f8", "app.focus_settings", "Settings", show=False, id="focus.settings", priority=True,
+                tooltip="Chunk size, overlap, aggregation and k (the line under the editors)"),
+        Binding("escape", "app.focus_query", "Query", show=False, id="focus.query",
+                tooltip="Back to the query editor"),
+        Binding("ctrl+r", "app.rerun", "Rerun", id="run.rerun", priority=True,
+                tooltip="Score again now, without waiting (unchanged pairs come from the cache)"),
+        Binding("ctrl+o", "app.add_document", "Add file", id="docs.add-file", priority=True,
+                tooltip="Add a .txt/.md file, or a folder of them"),
+        Binding("ctrl+n", "app.paste_document", "Paste doc", show=False, id="docs.new", priority=True,
+                tooltip="A new document from pasted text"),
+        Binding("ctrl+t", "app.presets", "Presets", id="instruction.presets", priority=True,
+                tooltip="Instruction presets: pick one, save the current instruction, delete"),
+        Binding("ctrl+s", "app.export", "Export", id="results.export", priority=True,
+                tooltip="Write the ranking to a .json, .jsonl or .csv file"),
+        Binding("ctrl+g", "app.copy_ranking", "Copy ranking", show=False, id="results.copy-ranking", priority=True,
+                tooltip="Copy the ranking as CSV (OSC 52 clipboard: works over SSH)"),
+        Binding("ctrl+e", "app.edit_in_editor", "$EDITOR", show=False, id="docs.editor",
+                tooltip="Edit the selected document in $EDITOR (outside the text editors)"),
+        Binding("ctrl+y", "app.copy_chunk", "Copy chunk", show=False, id="results.copy-chunk",
+                tooltip="Copy the selected chunk's text (outside the text editors, where it is redo)"),
+        Binding("i", "app.inspect_prompt", "Prompt", show=False, id="results.prompt",
+                tooltip="Show exactly what the model saw for the selected chunk (outside the editors)"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -58,4 +74,7 @@ class MainScreen(Screen):
         query = self.query_one("#query", PromptEditor)
         query.move_cursor(query.document.end)  # type on after a --query given on the command line
         query.focus()
+        if self.app.config.hide_volatile:  # type: ignore[attr-defined]
+            for editor in self.query(PromptEditor):
+                editor.cursor_blink = False  # a blinking cursor differs between screenshots
         self.app.start()  # type: ignore[attr-defined]

@@ -28,7 +28,8 @@ def describe(view: PromptView, chunk_start: int, chunk_chars: int) -> Text:
 
 class PromptScreen(ModalScreen[None]):
     DEFAULT_CSS = """
-    PromptScreen { background: $background 60%; }
+    PromptScreen { background: $surface; }
+    PromptScreen Label { width: 100%; }
     PromptScreen #prompt-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     PromptScreen #prompt-facts { height: auto; padding: 0 1; }
     PromptScreen TextArea { height: 1fr; }

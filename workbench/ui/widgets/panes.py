@@ -34,7 +34,6 @@ class DocumentTable(DataTable):
         Binding("a", "app.add_document", "Add file", id="docs.add"),
         Binding("p", "app.paste_document", "Paste new", id="docs.paste"),
         Binding("e", "app.edit_document", "Edit", id="docs.edit"),
-        Binding("ctrl+e", "app.edit_in_editor", "Edit in $EDITOR", id="docs.editor"),
         Binding("delete,x", "app.remove_document", "Remove", id="docs.remove"),
     ]
 
@@ -44,6 +43,10 @@ class DocumentTable(DataTable):
             self.add_column(label, key=key, width=width)
 
     def show(self, documents: list[Document], chunk_counts: dict[str, int], edited: set[str]) -> None:
+        signature = [(d.id, len(d.text), d.path, chunk_counts.get(d.id), d.id in edited) for d in documents]
+        if signature == getattr(self, "_signature", None):
+            return  # a DataTable repaints every cell after a rebuild
+        self._signature = signature
         keep = self.current_id()
         self.clear()
         for n, d in enumerate(documents, 1):

@@ -22,10 +22,11 @@ class RunLine(Horizontal):
     def compose(self) -> ComposeResult:
         yield LoadingIndicator()
         yield Label("", id="run-message")
-        yield ProgressBar(total=1, show_eta=False, id="run-progress")
+        # No percentage label: updating one reflows the whole screen on every batch.
+        yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="run-progress")
 
     def say(self, message: str | Text, *, busy: bool = False, scoring: bool = False) -> None:
-        self.query_one("#run-message", Label).update(message)
+        self.query_one("#run-message", Label).update(message, layout=False)  # fixed size: no reflow
         self.set_class(busy, "-busy")
         self.set_class(scoring, "-scoring")
 

@@ -69,5 +69,5 @@ class SettingsBar(Horizontal):
             chunking = ChunkSettings(tokens=tokens, overlap=overlap if tokens else 0)
         except ValueError as e:
             error = "enter whole numbers" if "invalid literal" in str(e) else str(e)
-        self.query_one("#settings-error", Label).update(error or "")
+        self.query_one("#settings-error", Label).update(error or "", layout=False)
         self.post_message(self.Changed(chunking, aggregate, top_k, error))

@@ -68,7 +68,7 @@ class StatusBar(Static):
         self.refresh_text()
 
     def refresh_text(self) -> None:
-        self.update(self.render_status())
+        self.update(self.render_status(), layout=False)  # always one line
 
     def render_status(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,95 @@
+"""Unit tests of the UI's plain-Python parts: presets file, colour scale, text wrapping, live runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from ui_helpers import FakeRunLogger, SlowScorer, sample_documents
+
+from workbench.engine.prompt import DEFAULT_INSTRUCTION
+from workbench.engine.ranking import Ranker
+from workbench.engine.types import ChunkSettings
+from workbench.ui.heat import RAMP, heat_index, legend, score_bar
+from workbench.ui.presets import JsonPresets, PresetError
+from workbench.ui.run_logging import RunLog
+from workbench.ui.scoring import LiveScorer, RunInputs
+from workbench.ui.widgets.document_view import wrap_lines
+from workbench.ui.widgets.status_bar import human_bytes, short_model_id
+
+
+def test_presets_offer_the_official_instruction_until_saved(tmp_path):
+    presets = JsonPresets(tmp_path / "p.json")
+    assert presets.list() == [("official (web search)", DEFAULT_INSTRUCTION)]
+    presets.save("legal", "Find clauses")
+    presets.save("legal", "Find contract clauses")  # same name replaces
+    assert dict(presets.list())["legal"] == "Find contract clauses"
+    presets.delete("official (web search)")
+    assert presets.list() == [("legal", "Find contract clauses")]
+    assert json.loads((tmp_path / "p.json").read_text()) == {"legal": "Find contract clauses"}
+    with pytest.raises(PresetError):
+        presets.save("  ", "x")
+
+
+def test_a_damaged_presets_file_is_reported_not_crashed_on(tmp_path):
+    (tmp_path / "p.json").write_text("{not json")
+    with pytest.raises(PresetError, match="not valid JSON"):
+        JsonPresets(tmp_path / "p.json").list()
+
+
+def test_the_colour_scale_is_fixed_and_covers_0_to_1():
+    assert heat_index(0.0) == 0 and heat_index(1.0) == len(RAMP) - 1
+    assert heat_index(-3) == 0 and heat_index(7) == len(RAMP) - 1
+    assert [heat_index(i / 10 + 0.01) for i in range(10)] == list(range(10))
+    assert score_bar(0.5, 8).cell_len == 8 and score_bar(1.0, 8).plain == "█" * 8
+    assert "not scored" in legend().plain
+
+
+def test_wrapped_lines_cover_the_text_and_fit_the_width():
+    text = "word " * 50 + "\n\n" + "x" * 95 + "\n" + "短文本" * 20
+    lines = wrap_lines(text, 30)
+    assert all(end - start <= 30 for start, end in lines[:-1] if text[start:end].isascii())
+    rebuilt = "".join(text[s:e] for s, e in lines).replace("\n", "")
+    assert rebuilt == text.replace("\n", "")
+    assert lines[0][0] == 0 and lines[-1][1] == len(text)
+
+
+def test_status_bar_formats():
+    assert short_model_id("/tmp/x/tiny-qwen3") == "tiny-qwen3"
+    assert short_model_id("Qwen/Qwen3-Reranker-0.6B") == "Qwen/Qwen3-Reranker-0.6B"
+    assert human_bytes(3 << 30) == "3.0 GiB" and human_bytes(5 << 20) == "5 MiB" and human_bytes(None) == "?"
+
+
+def _inputs(generation: int, query: str) -> RunInputs:
+    return RunInputs(generation, query, DEFAULT_INSTRUCTION, tuple(sample_documents()), ChunkSettings(48, 8), "max", 3)
+
+
+def test_live_runs_log_completed_runs_only(tiny_scorer):
+    logger = FakeRunLogger()
+    live = LiveScorer(Ranker(SlowScorer(tiny_scorer, delay=0)), RunLog(logger))  # two pairs a batch
+    seen: list[int] = []
+    run = live.run(_inputs(1, "mars"), lambda: False, lambda spans: None, lambda s, d, t: seen.append(d), print)
+    assert run is not None and not run.result.cancelled and seen[-1] == run.result.stats.pairs
+    assert live.finish_log(run) is None and logger.finished == [(1, "mars")]
+
+    stop = threading.Event()
+
+    def scores(s, done, total):
+        stop.set()  # cancel after the first batch
+
+    cancelled = live.run(_inputs(2, "moons of mars"), stop.is_set, lambda spans: None, scores, print)
+    assert cancelled is not None and cancelled.result.cancelled
+    assert live.finish_log(cancelled) is None
+    assert logger.begun == ["mars", "moons of mars"] and logger.finished == [(1, "mars")]
+
+
+def test_a_failing_run_log_becomes_a_message():
+    class Broken(FakeRunLogger):
+        def finish(self, run_id, result):
+            raise OSError("disk full")
+
+    log = RunLog(Broken())
+    run_id, problem = log.begin("q", "i", [], ChunkSettings(), "max", 3, None)
+    assert run_id == 1 and problem is None
+    assert "disk full" in log.finish(run_id, None)

@@ -1,0 +1,98 @@
+"""F1 help (built from the bindings) and the command palette's list of actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from textual.binding import Binding
+
+from workbench.engine.types import AGGREGATES
+
+from .presets import PresetError
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .widgets.chunk_list import ChunkList, DocList
+from .widgets.heat_map import HeatMap
+from .widgets.panes import DocumentTable
+
+# Keys that Textual or the focused widget handle: listed on the help screen only.
+EDITOR_KEYS = [
+    Binding("tab", "-", "Next field (shift+tab: previous)", id="info.tab"),
+    Binding("ctrl+z", "-", "Undo (ctrl+y redo) in an editor", id="info.undo"),
+    Binding("ctrl+a", "-", "Start of line (ctrl+e end of line) in an editor", id="info.line"),
+]
+APP_KEYS = [
+    Binding("ctrl+p", "-", "Command palette: every action, presets, sorting, filters", id="info.palette"),
+    Binding("ctrl+q", "-", "Quit", id="info.quit"),
+]
+
+
+class HelpAndPalette:
+    """Mixed into WorkbenchApp."""
+
+    def help_groups(self) -> list[tuple[str, list[Binding]]]:
+        return [
+            ("Main screen", list(MainScreen.BINDINGS)),
+            ("Ranking pane (F2)", ChunkList.BINDINGS + DocList.BINDINGS),
+            ("Heat map (F3): arrows move between chunks and documents", HeatMap.BINDINGS),
+            ("Documents pane (F4)", DocumentTable.BINDINGS),
+            ("Editors and fields", EDITOR_KEYS),
+            ("Anywhere", APP_KEYS),
+        ]
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_groups()))
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        yield "Help: keys", "Every key binding (F1)", self.action_help
+        for pane, title in (("ranking", "Ranking"), ("heat", "Heat map and text"), ("documents", "Documents")):
+            yield f"Show {title}", f"Switch to the {title.lower()} pane", partial(self.action_show_pane, pane)
+        yield "Rerun now", "Score again without waiting (ctrl+r)", self.action_rerun
+        yield "Cancel the running run", "Stop scoring; ctrl+r starts again", self.action_cancel_run
+        yield "Add file or folder…", "Read .txt/.md documents (ctrl+o)", self.action_add_document
+        yield "Paste text as a new document…", "ctrl+n", self.action_paste_document
+        yield "Edit document here", "Edit the selected document in the app", self.action_edit_document
+        yield "Edit document in $EDITOR", "Suspend the app and open your editor", self.action_edit_in_editor
+        yield "Remove document", "Remove the selected document", self.action_remove_document
+        yield "Instruction presets…", "Pick, save or delete presets (ctrl+t)", self.action_presets
+        yield "Save instruction as preset…", "Name the current instruction", self.action_save_preset
+        try:
+            for name, text in self.presets.list():
+                yield f"Use preset: {name}", text[:80], partial(self.use_instruction, text)
+        except PresetError:
+            pass
+        yield "Copy selected chunk", "To the clipboard (OSC 52, works over SSH)", self.action_copy_chunk
+        yield "Copy ranking as CSV", "To the clipboard (ctrl+g)", self.action_copy_ranking
+        yield "Export results…", "JSON, JSONL or CSV file (ctrl+s)", self.action_export
+        yield "Inspect prompt", "What the model saw for the selected chunk (i)", self.action_inspect_prompt
+        for sort in ("score", "document", "position"):
+            yield f"Sort chunks by {sort}", "Ranking pane order", partial(self._set_sort, sort)
+        yield "Filter: all documents", "Show every document's chunks", partial(self._set_filter, None)
+        for d in self.documents:
+            yield f"Filter: {d.id}", "Show only this document's chunks", partial(self._set_filter, d.id)
+        for how in AGGREGATES:
+            yield f"Aggregate: {how}", "Document score from chunk scores", partial(self._set_aggregate, how)
+        yield "Reload model", "Load the model again (after a failure)", self.action_reload_model
+        yield "Model details", "What was loaded and why", self.action_model_details
+
+    def _set_sort(self, sort: str) -> None:
+        self.sort = sort
+        self._refresh_views()
+
+    def _set_filter(self, doc_id: str | None) -> None:
+        self.doc_filter = doc_id
+        self._refresh_views()
+
+    def _set_aggregate(self, how: str) -> None:
+        self.main.query_one("#aggregate").value = how  # the settings bar reports the change
+
+    def action_model_details(self) -> None:
+        if self.scorer is None:
+            self.notify("No model is loaded.", severity="warning")
+            return
+        info = self.scorer.info
+        lines = [f"{info.model_id} ({info.kind})", f"revision {info.revision or '-'}", *info.choices]
+        if info.fallback_reason:
+            lines.append(f"FALLBACK: {info.fallback_reason}")
+        self.notify("\n".join(lines), title="Model", timeout=15)

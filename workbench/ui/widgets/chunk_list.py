@@ -1,0 +1,87 @@
+"""The two ranking lists: every chunk (with its text) and the documents by aggregated score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+
+from workbench.engine.types import ChunkScore
+
+from ..heat import score_bar
+from .line_list import LineList
+
+# The sort a click on each chunk-list header selects.
+HEADER_SORTS = ("score", "score", "document", "position", "position", "score")
+
+
+def snippet(text: str, width: int) -> str:
+    flat = " ".join(text[: width * 3].split())
+    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def score_text(score: float) -> Text:
+    return score_bar(score, 4) + Text(f" {score:.3f} ")
+
+
+class ChunkList(LineList[ChunkScore]):
+    COLUMNS = (("#", 4), ("score", 11), ("document", 16), ("chunk", 6), ("at", 8), ("text", 0))
+    BINDINGS = [
+        Binding("enter", "select", "Show the chunk in its document", id="ranking.show"),
+        Binding("s", "app.cycle_sort", "Sort by score / document / position", id="ranking.sort"),
+        Binding("f", "app.cycle_filter", "Filter: one document at a time, then all", id="ranking.filter"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ranks: dict[tuple[str, int], int] = {}
+        self.texts: dict[str, str] = {}
+
+    def show(self, rows: list[ChunkScore], ranks: dict[tuple[str, int], int], texts: dict[str, str], capacity: int = 0) -> None:
+        self.ranks, self.texts = ranks, texts
+        self.set_rows(rows, capacity)
+
+    def row_key(self, row: ChunkScore) -> tuple[str, int]:
+        return (row.doc_id, row.chunk.index)
+
+    def chunk_at_cursor(self) -> tuple[str, int] | None:
+        return self.key_at_cursor()
+
+    def render_row(self, c: ChunkScore, index: int, width: int) -> Text:
+        span = c.chunk
+        used = sum(w for _, w in self.COLUMNS)
+        return Text.assemble(
+            f"{self.ranks.get((c.doc_id, span.index), ''):<4}",
+            score_text(c.score),
+            f"{clip(c.doc_id, 15):<16}",
+            f"{span.index:<6}",
+            f"{span.start:<8}",
+            snippet(self.texts.get(c.doc_id, "")[span.start : span.end], max(4, width - used - 1)),
+        )
+
+
+@dataclass
+class DocRow:
+    doc_id: str
+    score: float | None  # None until one of its chunks is scored
+    chunks: int
+    scored: int
+
+
+class DocList(LineList[DocRow]):
+    COLUMNS = (("#", 4), ("score", 11), ("chunks", 8), ("document", 0))
+    BINDINGS = [Binding("enter", "select", "Show only this document's chunks (again: all)", id="ranking.doc-filter")]
+
+    def row_key(self, row: DocRow) -> str:
+        return row.doc_id
+
+    def render_row(self, r: DocRow, index: int, width: int) -> Text:
+        count = f"{r.chunks}" if r.scored == r.chunks else f"{r.scored}/{r.chunks}"
+        score = score_text(r.score) if r.score is not None else Text("   …       ", style="dim")
+        rank = f"{index + 1:<4}" if r.score is not None else "    "
+        return Text.assemble(rank, score, f"{count:<8}", r.doc_id)
