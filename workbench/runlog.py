@@ -92,5 +92,14 @@ class RunLogger:
         except StoreError as e:
             self.warn(f"run {run_id} scores not logged: {e}")
 
+    def discard(self, run_id: int | None) -> None:
+        """Forget a run superseded before it finished (live typing); a crash keeps it instead."""
+        if run_id is None:
+            return
+        try:
+            self.log.delete_run(run_id)
+        except StoreError as e:
+            self.warn(f"run {run_id} could not be discarded: {e}")
+
     def close(self) -> None:
         self.store.close()

@@ -18,7 +18,7 @@ from workbench.engine.loading import LoadOptions, load_scorer  # noqa: E402
 from workbench.engine.scorer import Scorer  # noqa: E402
 from workbench.engine.types import ChunkSettings  # noqa: E402
 from workbench.ui.app import WorkbenchConfig  # noqa: E402
-from workbench.ui.presets import JsonPresets  # noqa: E402
+from workbench.ui.presets import StorePresets  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +70,7 @@ def make_app(tiny_scorer, tiny_model_dir, tmp_path) -> Callable[..., RecordingAp
             WorkbenchConfig(**options),
             scorer=tiny_scorer if scorer == "tiny" else scorer,
             run_logger=run_logger if run_logger is not None else FakeRunLogger(),
-            presets=JsonPresets(tmp_path / "presets.json"),
+            presets=StorePresets(tmp_path / "presets.db"),
         )
 
     return factory

@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from workbench.engine.loading import LoadOptions
+from workbench.ui.presets import StorePresets
 from workbench.ui.screens.dialogs import InputDialog, PasteDialog
 from workbench.ui.screens.edit_document import EditDocumentScreen
 from workbench.ui.screens.help import HelpScreen
@@ -185,7 +186,8 @@ async def test_instruction_preset_save_and_pick(make_app, tmp_path):
         await pilot.press("n")
         assert isinstance(app.screen, InputDialog)
         await pilot.press(*"space", "enter")
-        saved = json.loads((tmp_path / "presets.json").read_text())
+        # Saved in the database: a new app (a new StorePresets) finds it.
+        saved = dict(StorePresets(tmp_path / "presets.db").list())
         assert saved["space"] == "Find passages about space missions"
 
         app.main.query_one("#instruction", TextArea).load_text("something else")

@@ -69,3 +69,10 @@ def test_the_real_program_in_tmux(tiny_model_dir, tmp_path):
         assert session not in tmux("list-sessions", "-F", "#{session_name}"), "ctrl+q did not quit"
     finally:
         tmux("kill-session", "-t", session)
+    # Quitting loses no logged work: the ranking typed above is in the run log, complete.
+    from workbench.store import RunLog, open_store
+
+    with open_store(tmp_path / "data" / "workbench.db") as store:
+        runs = RunLog(store).list_runs()
+    done = [r for r in runs if r.status == "done"]
+    assert done and done[0].query == "how fine should the grind be"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -12,30 +11,32 @@ from workbench.engine.prompt import DEFAULT_INSTRUCTION
 from workbench.engine.ranking import Ranker
 from workbench.engine.types import ChunkSettings
 from workbench.ui.heat import RAMP, heat_index, legend, score_bar
-from workbench.ui.presets import JsonPresets, PresetError
+from workbench.ui.presets import PresetError, StorePresets
 from workbench.ui.run_logging import RunLog
 from workbench.ui.scoring import LiveScorer, RunInputs
 from workbench.ui.widgets.document_view import wrap_lines
 from workbench.ui.widgets.status_bar import human_bytes, short_model_id
 
 
-def test_presets_offer_the_official_instruction_until_saved(tmp_path):
-    presets = JsonPresets(tmp_path / "p.json")
-    assert presets.list() == [("official (web search)", DEFAULT_INSTRUCTION)]
+def test_presets_start_with_the_official_instruction_and_persist(tmp_path):
+    presets = StorePresets(tmp_path / "p.db")
+    assert any(text == DEFAULT_INSTRUCTION for _, text in presets.list())
     presets.save("legal", "Find clauses")
     presets.save("legal", "Find contract clauses")  # same name replaces
     assert dict(presets.list())["legal"] == "Find contract clauses"
-    presets.delete("official (web search)")
-    assert presets.list() == [("legal", "Find contract clauses")]
-    assert json.loads((tmp_path / "p.json").read_text()) == {"legal": "Find contract clauses"}
+    # Another process (a new app) sees the same presets: they live in the database.
+    again = StorePresets(tmp_path / "p.db")
+    assert dict(again.list())["legal"] == "Find contract clauses"
+    again.delete("legal")
+    assert "legal" not in dict(presets.list())
     with pytest.raises(PresetError):
         presets.save("  ", "x")
 
 
-def test_a_damaged_presets_file_is_reported_not_crashed_on(tmp_path):
-    (tmp_path / "p.json").write_text("{not json")
-    with pytest.raises(PresetError, match="not valid JSON"):
-        JsonPresets(tmp_path / "p.json").list()
+def test_unusable_preset_storage_is_reported_not_crashed_on(tmp_path):
+    (tmp_path / "not-a-dir").write_text("x")
+    with pytest.raises(PresetError):
+        StorePresets(tmp_path / "not-a-dir" / "p.db").list()
 
 
 def test_the_colour_scale_is_fixed_and_covers_0_to_1():

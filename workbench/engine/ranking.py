@@ -4,6 +4,7 @@ batch by batch, aggregate per document. Used alike by the CLI, the UI and the be
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ from .types import (
     RankResult,
     RunStats,
 )
+
+
+PROMPT_MEMORY = 20_000  # prompts kept: a few runs over a large document set
 
 
 class RankingInputError(ValueError):
@@ -51,6 +55,9 @@ class Ranker:
         self.scorer = scorer
         self.cache = cache if cache is not None else MemoryScoreCache()
         self.chunker = Chunker(scorer.tokenizer)
+        # Prompts already built, by (instruction, query, text): re-showing a ranking or editing one
+        # document must not re-tokenise every chunk of every document.
+        self._prompts: OrderedDict[tuple[str, str, str], Prompt] = OrderedDict()
 
     def chunk(self, document: Document, settings: ChunkSettings) -> list[ChunkSpan]:
         return self.chunker.chunk(document.id, document.text, settings)
@@ -80,7 +87,7 @@ class Ranker:
             for span in self.chunk(doc, chunking):
                 spans.append(span)
                 texts.append(span.text_of(doc.text))
-        prompts = self.scorer.build_prompts(instruction, query, texts)
+        prompts = self._build_prompts(instruction, query, texts)
         stats = RunStats(pairs=len(prompts))
         scores: list[ChunkScore | None] = [None] * len(prompts)
 
@@ -123,6 +130,20 @@ class Ranker:
             stats=stats,
             cancelled=cancelled,
         )
+
+    def _build_prompts(self, instruction: str, query: str, texts: list[str]) -> list[Prompt]:
+        keys = [(instruction, query, t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._prompts))
+        if missing:
+            built = self.scorer.build_prompts(instruction, query, [k[2] for k in missing])
+            self._prompts.update(zip(missing, built))
+        prompts = []
+        for k in keys:
+            self._prompts.move_to_end(k)
+            prompts.append(self._prompts[k])
+        while len(self._prompts) > PROMPT_MEMORY:
+            self._prompts.popitem(last=False)
+        return prompts
 
     def _chunk_score(self, span: ChunkSpan, prompt: Prompt, logit: float, cached: bool) -> ChunkScore:
         return ChunkScore(

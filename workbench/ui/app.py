@@ -31,7 +31,7 @@ from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
 from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, RunStarted, WorkerNotice
 from .output_actions import OutputActions
-from .presets import InstructionPresets, JsonPresets, PresetError
+from .presets import InstructionPresets, PresetError, StorePresets
 from .run_logging import RunLog, open_run_log
 from .screens.main import MainScreen
 from .scoring import LiveScorer, RunInputs
@@ -67,7 +67,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HelpAndPalette, 
         self.edited: set[str] = set()
         self.chunking, self.aggregate, self.top_k = config.chunking, config.aggregate, config.top_k
         self.settings_error: str | None = None
-        self.presets: InstructionPresets = presets or JsonPresets()
+        self.presets: InstructionPresets = presets or StorePresets(config.db)
         self._preloaded, self._run_logger = scorer, run_logger
         self.scorer: Scorer | None = None
         self.live: LiveScorer | None = None

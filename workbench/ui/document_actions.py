@@ -29,7 +29,8 @@ class DocumentActions:
             InputDialog(
                 "Add a document: a .txt/.md file, or a folder of them",
                 value=str(Path.cwd()) + os.sep,
-                hint="enter add · escape cancel · ~ is your home folder",
+                hint="→ completes the path · enter add · escape cancel · ~ is your home folder",
+                paths=True,
             ),
             self._add_path,
         )

@@ -74,7 +74,8 @@ class OutputActions:
             InputDialog(
                 "Export the last complete ranking to a file",
                 value=str(Path.cwd() / "rerank-results.json"),
-                hint="the extension picks the format: .json, .jsonl or .csv · enter write · escape cancel",
+                hint="the extension picks the format: .json, .jsonl or .csv · → completes the path · enter write · escape cancel",
+                paths=True,
             ),
             self._export_to,
         )

@@ -42,6 +42,16 @@ class RunLog:
             return f"run log: could not record the result ({e})"
         return self._new_warnings()
 
+    def discard(self, run_id: Any) -> None:
+        """Drop a run that was superseded or failed before finishing (never raises)."""
+        if run_id is None or not hasattr(self.logger, "discard"):
+            return
+        try:
+            with self._lock:
+                self.logger.discard(run_id)
+        except Exception:  # noqa: BLE001 - a stray 'running' row is harmless
+            pass
+
     def _new_warnings(self) -> str | None:
         """Warnings the logger collected since the last call (it reports failures that way)."""
         warnings = getattr(self.logger, "warnings", None)

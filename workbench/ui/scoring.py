@@ -80,17 +80,28 @@ class LiveScorer:
                     so_far[(s.doc_id, s.chunk.index)] = s
                 on_scores(list(so_far.values()), p.done, p.total)
 
-            result = self.ranker.rank(
-                inputs.query,
-                inputs.instruction,
-                inputs.documents,
-                chunking=inputs.chunking,
-                aggregate=inputs.aggregate,
-                top_k=inputs.top_k,
-                should_cancel=should_cancel,
-                on_progress=progress,
-            )
+            try:
+                result = self.ranker.rank(
+                    inputs.query,
+                    inputs.instruction,
+                    inputs.documents,
+                    chunking=inputs.chunking,
+                    aggregate=inputs.aggregate,
+                    top_k=inputs.top_k,
+                    should_cancel=should_cancel,
+                    on_progress=progress,
+                )
+            except Exception:
+                self._discard(run_id)
+                raise
+            if result.cancelled:
+                # Superseded by newer typing: not a run anyone asked for, keep the history clean.
+                self._discard(run_id)
         return FinishedRun(result, run_id)
+
+    def _discard(self, run_id) -> None:
+        if self.log is not None:
+            self.log.discard(run_id)
 
     def finish_log(self, run: FinishedRun) -> str | None:
         """Record a completed run (called after the UI has it, so logging never delays display)."""

@@ -64,12 +64,11 @@ class ViewUpdates:
                 ("   s sort · f filter · enter show in text · i prompt · ctrl+y copy", "dim"),
             )
         )
-        strips = [
-            Strip(d.id, len(self.spans.get(d.id, [])),
-                  {i: c.score for (doc, i), c in self.scores.items() if doc == d.id},
-                  next((r.score for r in docs if r.doc_id == d.id), None))
-            for d in self.documents
-        ]
+        by_doc: dict[str, dict[int, float]] = {d.id: {} for d in self.documents}
+        for (doc, i), c in self.scores.items():
+            by_doc.setdefault(doc, {})[i] = c.score
+        doc_scores = {r.doc_id: r.score for r in docs}
+        strips = [Strip(d.id, len(self.spans.get(d.id, [])), by_doc[d.id], doc_scores.get(d.id)) for d in self.documents]
         if self.selected and (self.selected[0] not in self.spans or self.selected[1] >= len(self.spans[self.selected[0]])):
             self.selected = None
         self.widget(HeatMap).show(strips, self.selected)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, TextArea
 
 DIALOG_CSS = """
@@ -18,20 +22,38 @@ DIALOG_CSS = """
 """
 
 
+class PathSuggester(Suggester):
+    """Completes the last part of a path from what is on disk (→ or end accepts it)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, part = value.rpartition(os.sep)
+        folder = Path(os.path.expanduser(head or ".")) if head or not value.startswith(os.sep) else Path(os.sep)
+        try:
+            names = sorted(e.name + (os.sep if e.is_dir() else "") for e in os.scandir(folder) if e.name.startswith(part))
+        except OSError:
+            return None
+        visible = [n for n in names if not n.startswith(".") or part.startswith(".")]
+        return value + visible[0][len(part):] if visible and visible[0] != part else None
+
+
 class InputDialog(ModalScreen[str | None]):
     """Ask for one line (a path, a name). Enter accepts, Escape cancels."""
 
     DEFAULT_CSS = "InputDialog { align: center middle; }" + DIALOG_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "") -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "", paths: bool = False) -> None:
         super().__init__()
         self.title_text, self.value, self.placeholder, self.hint = title, value, placeholder, hint
+        self.suggester = PathSuggester() if paths else None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="title")
-            yield Input(self.value, placeholder=self.placeholder, id="dialog-input")
+            yield Input(self.value, placeholder=self.placeholder, suggester=self.suggester, id="dialog-input")
             yield Label(self.hint or "enter accept · escape cancel", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

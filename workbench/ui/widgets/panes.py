@@ -66,7 +66,7 @@ class DocumentTable(DataTable):
 
 class DocumentsPane(Vertical):
     DEFAULT_CSS = """
-    DocumentsPane #docs-hint { height: auto; padding: 0 1; color: $text-muted; }
+    DocumentsPane #docs-hint { width: 100%; height: auto; padding: 0 1; color: $text-muted; }
     DocumentsPane DocumentTable { height: 1fr; }
     """
 

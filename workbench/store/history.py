@@ -1,0 +1,115 @@
+"""What the history screen reads: light pages of runs (newest first, keyset-paged), a session by
+name, the last two finished runs, and a short text for each compared chunk.
+
+Pages are keyed on (created_at, id) rather than OFFSET: runs logged while the list is open do
+not shift the next page, and every page is one walk of the runs_by_session / runs_by_time index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.store.database import Store
+
+SNIPPET_CHARS = 300  # of query and instruction per listed run; the whole text comes with load_run
+
+_COLUMNS = f"""
+r.id, s.name, r.created_at, r.status, substr(r.query, 1, {SNIPPET_CHARS}),
+substr(r.instruction, 1, {SNIPPET_CHARS}), r.model_id, r.chunk_tokens, r.chunk_overlap,
+r.aggregate, r.top_k, (SELECT COUNT(*) FROM run_documents d WHERE d.run_id = r.id),
+r.pairs, r.latency_s
+"""
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One run as the history list shows it (texts cut to SNIPPET_CHARS)."""
+
+    id: int
+    session_name: str
+    created_at: str  # UTC ISO text
+    status: str  # running | done | cancelled
+    query: str
+    instruction: str
+    model_id: str
+    chunk_tokens: int
+    chunk_overlap: int
+    aggregate: str
+    top_k: int
+    documents: int
+    pairs: int | None  # None until the run is finished
+    latency_s: float | None
+
+    @property
+    def cursor(self) -> tuple[str, int]:
+        """Where the next (older) page starts."""
+        return (self.created_at, self.id)
+
+
+def history_page(
+    store: Store, session_id: int | None, limit: int, after: tuple[str, int] | None = None
+) -> list[HistoryRow]:
+    """Up to `limit` runs older than `after` (None: the newest), of one session or all."""
+    where, params = [], []
+    if session_id is not None:
+        where.append("r.session_id = ?")
+        params.append(session_id)
+    if after is not None:
+        where.append("(r.created_at, r.id) < (?, ?)")
+        params += list(after)
+    sql = (
+        f"SELECT {_COLUMNS} FROM runs r JOIN sessions s ON s.id = r.session_id "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+        "ORDER BY r.created_at DESC, r.id DESC LIMIT ?"
+    )
+    with store.read() as db:
+        rows = db.execute(sql, [*params, limit]).fetchall()
+    return [HistoryRow(*row) for row in rows]
+
+
+def history_row(store: Store, run_id: int) -> HistoryRow | None:
+    with store.read() as db:
+        row = db.execute(
+            f"SELECT {_COLUMNS} FROM runs r JOIN sessions s ON s.id = r.session_id WHERE r.id = ?",
+            [run_id],
+        ).fetchone()
+    return HistoryRow(*row) if row else None
+
+
+def session_named(store: Store, name: str) -> int | None:
+    """The id of session `name`, or None; never creates one (browsing leaves no empty session)."""
+    with store.read() as db:
+        row = db.execute("SELECT id FROM sessions WHERE name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def last_two_done(store: Store, session_id: int | None, up_to: int | None = None) -> list[int]:
+    """Ids of the newest two finished runs (of one session; not newer than run `up_to`), newest first."""
+    where, params = ["status = 'done'"], []
+    if session_id is not None:
+        where.append("session_id = ?")
+        params.append(session_id)
+    with store.read() as db:
+        if up_to is not None:
+            row = db.execute("SELECT created_at FROM runs WHERE id = ?", [up_to]).fetchone()
+            if row is not None:
+                where.append("(created_at, id) <= (?, ?)")
+                params += [row[0], up_to]
+        rows = db.execute(
+            f"SELECT id FROM runs WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT 2",
+            params,
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def chunk_snippets(store: Store, run_ids: list[int], chars: int = 120) -> dict[tuple[str, int, int], str]:
+    """The first `chars` characters of every chunk scored in the given runs, by (hash, start, end)."""
+    marks = ", ".join("?" * len(run_ids))
+    with store.read() as db:
+        rows = db.execute(
+            'SELECT DISTINCT c.document_hash, c.start, c."end", substr(t.text, c.start + 1, '
+            'min(?, c."end" - c.start)) FROM chunk_scores cs JOIN chunks c ON c.id = cs.chunk_id '
+            f"JOIN documents t ON t.hash = c.document_hash WHERE cs.run_id IN ({marks})",
+            [chars, *run_ids],
+        ).fetchall()
+    return {(h, start, end): text for h, start, end, text in rows}
