@@ -11,6 +11,8 @@ from typing import Optional
 
 import typer
 
+from .engine.types import AGGREGATES, DEVICES, DTYPES, QUANTIZATIONS
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
@@ -19,37 +21,17 @@ app = typer.Typer(
 )
 
 
-class Device(str, Enum):
-    auto = "auto"
-    cuda = "cuda"
-    cpu = "cpu"
+def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """A str Enum for typer from the engine's own list of allowed values (one source of truth)."""
+    return Enum(name, {v if v[0].isalpha() else f"q{v}": v for v in values}, type=str)
 
 
-class DType(str, Enum):
-    auto = "auto"
-    bf16 = "bf16"
-    fp16 = "fp16"
-    fp32 = "fp32"
-
-
-class Quantize(str, Enum):
-    none = "none"
-    q8 = "8bit"
-    q4 = "4bit"
-
-
-class Aggregate(str, Enum):
-    max = "max"
-    first = "first"
-    mean = "mean"
-    topk = "topk"
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
+# The engine's own lists (importing them loads no torch, so `--help` stays instant).
+Device = _choices("Device", DEVICES)
+DType = _choices("DType", DTYPES)
+Quantize = _choices("Quantize", QUANTIZATIONS)
+Aggregate = _choices("Aggregate", AGGREGATES)
+Format = _choices("Format", ("table", "json", "jsonl", "csv"))
 
 
 MODEL_HELP = "Hub id or local directory of a Qwen3 reranker. Unset: Qwen/Qwen3-Reranker-0.6B, or the offline fallback if it cannot be loaded."
@@ -196,11 +178,11 @@ def _open_log(db: Path | None):
 def _print_result(result, fmt: Format, top: int | None) -> None:
     from .report import result_dict, write_csv, write_jsonl
 
-    if fmt is Format.json:
+    if fmt == Format.json:
         typer.echo(json.dumps(result_dict(result, top), ensure_ascii=False, indent=2))
-    elif fmt is Format.jsonl:
+    elif fmt == Format.jsonl:
         write_jsonl(result, sys.stdout, top)
-    elif fmt is Format.csv:
+    elif fmt == Format.csv:
         write_csv(result, sys.stdout, top)
     else:
         from .table import print_table

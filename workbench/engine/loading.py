@@ -17,12 +17,9 @@ import torch
 
 from .prompt import DEFAULT_MAX_LENGTH
 from .scorer import Scorer
-from .types import ModelInfo
+from .types import DEVICES, DTYPES, QUANTIZATIONS, ModelInfo
 
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
-DEVICES = ("auto", "cuda", "cpu")
-DTYPES = ("auto", "bf16", "fp16", "fp32")
-QUANTIZATIONS = ("none", "8bit", "4bit")
 _TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 # Files a reranker needs: weights as safetensors only (no pickles), configs and tokenizer.
 _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken"]

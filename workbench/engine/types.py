@@ -11,6 +11,9 @@ from typing import Literal
 
 Aggregate = Literal["max", "first", "mean", "topk"]
 AGGREGATES: tuple[str, ...] = ("max", "first", "mean", "topk")
+DEVICES: tuple[str, ...] = ("auto", "cuda", "cpu")
+DTYPES: tuple[str, ...] = ("auto", "bf16", "fp16", "fp32")
+QUANTIZATIONS: tuple[str, ...] = ("none", "8bit", "4bit")
 
 
 @dataclass(frozen=True)
