@@ -84,17 +84,20 @@ def session_named(store: Store, name: str) -> int | None:
 
 
 def last_two_done(store: Store, session_id: int | None, up_to: int | None = None) -> list[int]:
-    """Ids of the newest two finished runs (of one session; not newer than run `up_to`), newest first."""
+    """Ids of the newest two finished runs of a session, newest first; with `up_to`, of that run's
+    session and not newer than it (so a reopened run compares with the run before it)."""
     where, params = ["status = 'done'"], []
-    if session_id is not None:
-        where.append("session_id = ?")
-        params.append(session_id)
     with store.read() as db:
         if up_to is not None:
-            row = db.execute("SELECT created_at FROM runs WHERE id = ?", [up_to]).fetchone()
-            if row is not None:
-                where.append("(created_at, id) <= (?, ?)")
-                params += [row[0], up_to]
+            row = db.execute("SELECT session_id, created_at FROM runs WHERE id = ?", [up_to]).fetchone()
+            if row is None:
+                return []
+            session_id = row[0]
+            where.append("(created_at, id) <= (?, ?)")
+            params += [row[1], up_to]
+        if session_id is not None:
+            where.append("session_id = ?")
+            params.append(session_id)
         rows = db.execute(
             f"SELECT id FROM runs WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT 2",
             params,

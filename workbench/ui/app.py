@@ -29,6 +29,7 @@ from .config import WorkbenchConfig
 from .cpu import reserve_a_core_for_the_ui
 from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
+from .history_actions import HistoryActions
 from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, RunStarted, WorkerNotice
 from .output_actions import OutputActions
 from .presets import InstructionPresets, PresetError, StorePresets
@@ -45,7 +46,7 @@ __all__ = ["WorkbenchApp", "WorkbenchConfig"]
 USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, PresetError, OSError, ValueError)
 
 
-class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HelpAndPalette, App[None]):
+class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, HelpAndPalette, App[None]):
     CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
     TITLE = "rerank workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}

@@ -10,10 +10,13 @@ from textual.binding import Binding
 from workbench.engine.types import AGGREGATES
 
 from .presets import PresetError
+from .screens.compare import CompareScreen
 from .screens.help import HelpScreen
+from .screens.history import HistoryScreen
 from .screens.main import MainScreen
 from .widgets.chunk_list import ChunkList, DocList
 from .widgets.heat_map import HeatMap
+from .widgets.history_list import HistoryList
 from .widgets.panes import DocumentTable
 
 # Keys that Textual or the focused widget handle: listed on the help screen only.
@@ -37,6 +40,7 @@ class HelpAndPalette:
             ("Ranking pane (F2)", ChunkList.BINDINGS + DocList.BINDINGS),
             ("Heat map (F3): arrows move between chunks and documents", HeatMap.BINDINGS),
             ("Documents pane (F4)", DocumentTable.BINDINGS),
+            ("History (F5)", HistoryList.BINDINGS + HistoryScreen.BINDINGS + CompareScreen.BINDINGS),
             ("Editors and fields", EDITOR_KEYS),
             ("Anywhere", APP_KEYS),
         ]
@@ -73,6 +77,8 @@ class HelpAndPalette:
             yield f"Filter: {d.id}", "Show only this document's chunks", partial(self._set_filter, d.id)
         for how in AGGREGATES:
             yield f"Aggregate: {how}", "Document score from chunk scores", partial(self._set_aggregate, how)
+        yield "History…", "This session's runs: reopen one, compare two (F5)", self.action_history
+        yield "Compare with the previous run", "Rank moves, Kendall tau, top-k overlap (F9)", self.action_compare_previous
         yield "Reload model", "Load the model again (after a failure)", self.action_reload_model
         yield "Model details", "What was loaded and why", self.action_model_details
 

@@ -76,9 +76,9 @@ class HistorySource:
         return ComparisonView(comparison, row_a, row_b, chunk_snippets(self.store, [a, b]))
 
     def previous_pair(self, up_to: int | None = None) -> tuple[int, int] | None:
-        """(older, newer): the newest finished run of this session (or `up_to`) and the one before."""
-        session_id, _ = self.current_session()
-        if session_id is None:
+        """(older, newer): the newest finished run of this session (or run `up_to`) and the one before."""
+        session_id = self.current_session()[0] if up_to is None else None
+        if session_id is None and up_to is None:
             return None
         ids = last_two_done(self.store, session_id, up_to)
         return (ids[1], ids[0]) if len(ids) == 2 else None

@@ -1,4 +1,4 @@
-"""F6: the runs of this session (or of all sessions), newest first. Enter reopens one; mark one
+"""F5: the runs of this session (or of all sessions), newest first. Enter reopens one; mark one
 with space and press c on another to compare them (c alone compares with the run before)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..widgets.status_bar import MASK, short_model_id
 from .compare import CompareScreen
 
 PREFETCH = 40  # rows before the end of what is loaded at which the next page is fetched
-HINT = "enter reopen · space mark · c compare (marked, or the run before) · a all sessions · escape back"
+HINT = "enter reopen · space mark · c compare · a all sessions · r reload · esc back"
 
 
 def one_line(label: str, text: str) -> Text:
@@ -41,15 +41,15 @@ class HistoryScreen(Screen[int | None]):
     HistoryScreen #history-message { height: auto; width: 100%; padding: 1 2; display: none; }
     HistoryScreen.-empty #history-message { display: block; }
     HistoryScreen.-empty #history-list { display: none; }
-    HistoryScreen #history-detail { height: 3; padding: 0 1; border-top: hkey $secondary 40%; }
+    HistoryScreen #history-detail { height: 4; padding: 0 1; border-top: hkey $secondary 40%; }
     HistoryScreen #history-hint { height: 1; width: 100%; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
         Binding("space,m", "mark", "Mark the run to compare (again: unmark)", id="history.mark"),
         Binding("c", "compare", "Compare the marked run with this one (no mark: with the run before)", id="history.compare"),
         Binding("a", "toggle_all", "This session only / all sessions", id="history.all-sessions"),
-        Binding("f5", "reload", "Read the list again", id="history.reload"),
-        Binding("escape,f6", "close", "Back to the main screen", id="history.close"),
+        Binding("r", "reload", "Read the list again", id="history.reload"),
+        Binding("escape,f5", "close", "Back to the main screen", id="history.close"),
         Binding("f1", "app.help", "Help", show=False),
     ]
 
@@ -190,12 +190,10 @@ class HistoryScreen(Screen[int | None]):
 
     def _show_detail(self, r: HistoryRow) -> None:
         when = MASK if self.hide_volatile else local_time(r.created_at)
-        facts = [
-            f"run #{r.id}", r.status, when, f"session {r.session_name}", short_model_id(r.model_id),
-            f"chunks {chunk_label(r)}", f"{r.documents} docs",
-        ]
+        facts = [f"run #{r.id}", r.status, when, f"chunks {chunk_label(r)}", f"{r.documents} docs"]
         if r.pairs is not None:
             facts += [f"{r.pairs} pairs", f"{seconds(r.latency_s, self.hide_volatile)} s"]
+        facts += [short_model_id(r.model_id), f"session {r.session_name}"]
         head = Text(" · ".join(facts), style="bold", no_wrap=True, overflow="ellipsis")
         self.query_one("#history-detail", Static).update(
             Group(head, one_line("query ", r.query), one_line("instruction ", r.instruction))

@@ -89,8 +89,8 @@ class HistoryList(LineList[HistoryRow]):
             line.append(f"{snippet(r.query, q - 1):<{q}}", "bold")
             line.append(snippet(r.instruction, rest), "dim")
         else:
-            query = snippet(r.query, rest)
+            # The instruction keeps at least 40% of the room: it is what usually changes.
+            query = snippet(r.query, max(4, rest * 3 // 5 - 3))
             line.append(query, "bold")
-            if len(query) + 3 < rest:
-                line.append(" · " + snippet(r.instruction, rest - len(query) - 3), "dim")
+            line.append(" · " + snippet(r.instruction, rest - len(query) - 3), "dim")
         return line
