@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 from workbench.documents import load_documents  # noqa: E402
 from workbench.engine.loading import LoadOptions  # noqa: E402
 from workbench.ui.app import WorkbenchApp, WorkbenchConfig  # noqa: E402
-from workbench.ui.presets import JsonPresets  # noqa: E402
+from workbench.ui.presets import StorePresets  # noqa: E402
 
 
 class NoLog:
@@ -134,7 +134,7 @@ async def run(args) -> None:
         documents=loaded.documents,
         debounce_s=args.debounce,
     )
-    app = WorkbenchApp(config, run_logger=NoLog(), presets=JsonPresets(Path(tempfile.mkdtemp()) / "p.json"))
+    app = WorkbenchApp(config, run_logger=NoLog(), presets=StorePresets(Path(tempfile.mkdtemp()) / "p.db"))
     chars = sum(len(d.text) for d in loaded.documents)
     print(f"{len(loaded.documents)} documents, {chars / 1024:.0f} KiB from {args.docs}; model {model_dir}")
     print(f"debounce {args.debounce * 1000:.0f} ms is included in every figure below")
