@@ -157,7 +157,7 @@ def _locate(name: str, options: LoadOptions, say: Progress) -> tuple[Path, str]:
     if local.exists() or name.startswith((".", "/", "~")):
         raise ModelLoadError(f"{name} is not a model directory")
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     offline = options.offline or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
     say(f"looking for {name} in the local cache" if offline else f"fetching {name} (or using the cache)")
@@ -169,7 +169,10 @@ def _locate(name: str, options: LoadOptions, say: Progress) -> tuple[Path, str]:
         )
     except HFValidationError:
         raise ModelLoadError(f"{name} is neither a local directory nor a valid hub id") from None
-    except Exception as e:  # the hub client raises many kinds: offline, 404, gated, timeouts
+    except LocalEntryNotFoundError as e:  # not cached, and the hub could not be reached
+        where = "the hub is not consulted (offline)" if offline else "the model hub could not be reached"
+        raise ModelLoadError(f"{name} is not in the local model cache, and {where}") from e
+    except Exception as e:  # the hub client raises many kinds: 404, gated, timeouts
         if offline:
             raise ModelLoadError(f"{name} is not in the local model cache, and the hub is not consulted (offline)") from e
         raise ModelLoadError(f"{name} is neither cached nor downloadable: {_first_line(e)}") from e
