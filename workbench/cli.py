@@ -118,7 +118,6 @@ def score(
     """Rank documents (or their chunks) for a query and print the ranking."""
     from .documents import load_documents
     from .engine.cache import MemoryScoreCache
-    from .engine.loading import ModelLoadError, load_scorer
     from .engine.ranking import Ranker, RankingInputError
     from .engine.scorer import ScoringError
 
@@ -136,6 +135,27 @@ def score(
     how = aggregate.value if aggregate else settings.aggregate
     k = top_k or settings.top_k
 
+    scorer = _load_scorer(options)
+    log = None if (no_log and no_cache) else _open_log(db or settings.db)
+    ranker = Ranker(scorer, cache=MemoryScoreCache(backing=log.score_cache() if log and not no_cache else None))
+    run_id = None if (log is None or no_log) else log.begin(query, instruction, loaded.documents, chunking, how, k, scorer.info)
+    try:
+        result = ranker.rank(query, instruction, loaded.documents, chunking=chunking, aggregate=how, top_k=k)
+    except (RankingInputError, ScoringError) as e:
+        if log is not None:
+            log.discard(run_id)  # a run that produced nothing is not history
+        _fail(str(e))
+    if log is not None:
+        log.finish(run_id, result)
+        for warning in log.warnings:
+            typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    _print_result(result, fmt, top)
+
+
+def _load_scorer(options):
+    """Load with progress on stderr; say loudly when the offline fallback stands in."""
+    from .engine.loading import ModelLoadError, load_scorer
+
     try:
         scorer = load_scorer(options, lambda msg: typer.echo(msg, err=True))
     except ModelLoadError as e:
@@ -147,18 +167,7 @@ def score(
             fg=typer.colors.YELLOW,
             err=True,
         )
-    log = None if (no_log and no_cache) else _open_log(db or settings.db)
-    ranker = Ranker(scorer, cache=MemoryScoreCache(backing=log.score_cache() if log and not no_cache else None))
-    run_id = None if (log is None or no_log) else log.begin(query, instruction, loaded.documents, chunking, how, k, scorer.info)
-    try:
-        result = ranker.rank(query, instruction, loaded.documents, chunking=chunking, aggregate=how, top_k=k)
-    except (RankingInputError, ScoringError) as e:
-        _fail(str(e))
-    if log is not None:
-        log.finish(run_id, result)
-        for warning in log.warnings:
-            typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
-    _print_result(result, fmt, top)
+    return scorer
 
 
 def _open_log(db: Path | None):
@@ -206,7 +215,6 @@ def eval_command(
 ) -> None:
     """Judge a setup: for each query, where does the first chunk holding the answer rank?"""
     from .documents import load_documents
-    from .engine.loading import ModelLoadError, load_scorer
     from .engine.ranking import Ranker
     from .evaluate import evaluate, read_queries, summary
 
@@ -220,13 +228,7 @@ def eval_command(
         typer.secho(problem, fg=typer.colors.YELLOW, err=True)
     if not loaded.documents:
         _fail("nothing to score: no readable document was given")
-    try:
-        scorer = load_scorer(_options(settings, model, device, dtype, quantize, max_length, offline),
-                             lambda msg: typer.echo(msg, err=True))
-    except ModelLoadError as e:
-        _fail(str(e))
-    if scorer.info.is_fallback:
-        typer.secho("WARNING: offline embedding fallback, not a reranker", fg=typer.colors.YELLOW, err=True)
+    scorer = _load_scorer(_options(settings, model, device, dtype, quantize, max_length, offline))
     outcomes = evaluate(Ranker(scorer), judged, loaded.documents, _chunking(settings, chunk_tokens, chunk_overlap),
                         instruction if instruction is not None else settings.instruction)
     for o in outcomes:
