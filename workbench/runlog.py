@@ -15,24 +15,37 @@ from .store import Presets, RunLog, SqliteScoreCache, Store, StoreError, open_st
 
 
 class _TolerantCache:
-    """The SQLite score cache, but a locked database means 'not cached' rather than an error."""
+    """The SQLite score cache, but a locked or broken database means 'not cached', not an error.
+
+    After the first failure it steps aside for the rest of the process: every further call would
+    otherwise wait out the busy timeout again (seconds per run) for nothing.
+    """
 
     def __init__(self, cache: SqliteScoreCache, logger: "RunLogger"):
         self.cache = cache
         self.logger = logger
+        self.failed = False
 
     def get_many(self, fingerprint: str, keys: list[str]) -> dict[str, float]:
+        if self.failed:
+            return {}
         try:
             return self.cache.get_many(fingerprint, keys)
         except StoreError as e:
-            self.logger.warn(f"score cache unavailable: {e}")
+            self._give_up(f"score cache unavailable, scores are kept in memory only: {e}")
             return {}
 
     def put_many(self, fingerprint: str, items: dict[str, float]) -> None:
+        if self.failed:
+            return
         try:
             self.cache.put_many(fingerprint, items)
         except StoreError as e:
-            self.logger.warn(f"score cache not updated: {e}")
+            self._give_up(f"score cache not updated, scores are kept in memory only: {e}")
+
+    def _give_up(self, message: str) -> None:
+        self.failed = True
+        self.logger.warn(message)
 
 
 class RunLogger:

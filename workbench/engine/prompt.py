@@ -63,7 +63,7 @@ class PromptBuilder:
         )
         doc_start = len(format_body(instruction, query, ""))
         prompts = []
-        for body, ids, offsets in zip(bodies, encoded["input_ids"], encoded["offset_mapping"]):
+        for ids, offsets in zip(encoded["input_ids"], encoded["offset_mapping"]):
             truncated = len(ids) > self.body_budget
             kept_chars = None
             if truncated:

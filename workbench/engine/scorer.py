@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from array import array
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
-
-from array import array
 
 from .types import ModelInfo, Prompt
 

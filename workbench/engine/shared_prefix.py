@@ -58,7 +58,6 @@ class SharedPrefix:
     """Keys and values of a shared prompt head, as a read-only cache every batch can use."""
 
     def __init__(self, backbone, ids: Sequence[int], device: torch.device):
-        self.length = len(ids)
         with torch.inference_mode():
             out = backbone(input_ids=torch.tensor([list(ids)], device=device), use_cache=True)
         self.cache = _read_only_cache_class()(config=backbone.config)

@@ -18,12 +18,11 @@ class RunLog:
         self._warned = 0
 
     def score_cache(self):
-        """The logger's persistent cache behind a lock; None when it offers none."""
+        """The logger's persistent cache (it tolerates store failures itself); None if it has none."""
         try:
-            backing = self.logger.score_cache()
+            return self.logger.score_cache()
         except Exception:  # noqa: BLE001 - no persistent cache is fine, memory still works
             return None
-        return None if backing is None else _LockedCache(backing, self._lock)
 
     def begin(self, query, instruction, documents, chunking, aggregate, top_k, model_info) -> tuple[Any, str | None]:
         """Record a run's inputs; (run id, problem text or None)."""
@@ -59,34 +58,6 @@ class RunLog:
             return None
         new, self._warned = warnings[self._warned :], len(warnings)
         return "run log: " + "; ".join(str(w) for w in new)
-
-
-class _LockedCache:
-    """The persistent score cache, serialised; after one failure it steps aside (memory only)."""
-
-    def __init__(self, backing: Any, lock: threading.Lock):
-        self.backing = backing
-        self.lock = lock
-        self.failed = False
-
-    def get_many(self, fingerprint: str, keys: list[str]) -> dict[str, float]:
-        if self.failed:
-            return {}
-        try:
-            with self.lock:
-                return self.backing.get_many(fingerprint, keys)
-        except Exception:  # noqa: BLE001 - a broken disk cache must not fail a run
-            self.failed = True
-            return {}
-
-    def put_many(self, fingerprint: str, items: dict[str, float]) -> None:
-        if self.failed:
-            return
-        try:
-            with self.lock:
-                self.backing.put_many(fingerprint, items)
-        except Exception:  # noqa: BLE001
-            self.failed = True
 
 
 def open_run_log(db: Path | None, session: str | None) -> tuple[RunLog | None, list[str]]:
