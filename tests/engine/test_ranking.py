@@ -159,3 +159,10 @@ def test_common_prefix_leaves_every_row_a_token_of_its_own():
     assert common_prefix_length(rows) == 39
     assert common_prefix_length([tuple(range(40))]) == 0  # one row: nothing to share
     assert common_prefix_length([(1,) * 10 + (2,), (1,) * 10 + (3,)]) == 0  # too short to pay
+
+
+def test_an_unknown_aggregate_is_refused_before_any_scoring(tiny_scorer):
+    with pytest.raises(ValueError, match="aggregate must be one of"):
+        Ranker(tiny_scorer).rank(QUERY, INSTR, _docs(), aggregate="median")
+    with pytest.raises(ValueError):
+        aggregate([], "median")
