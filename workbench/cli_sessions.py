@@ -53,9 +53,25 @@ def _clean_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _configured_db(db: Path | None) -> Path:
+    """--db, else the `db` setting (WORKBENCH_DB or config.toml) that `score` and the app use,
+    else the data dir's default: every command must look at the same database."""
+    if db is not None:
+        return db
+    from pydantic import ValidationError
+
+    from workbench.settings import Settings
+
+    try:
+        configured = Settings().db
+    except ValidationError:  # a broken setting is reported by `score` and the app, which use it all
+        configured = None
+    return configured or paths.default_db_path()
+
+
 @contextmanager
 def _run_log(db: Path | None) -> Iterator[RunLog]:
-    store = open_store(db)
+    store = open_store(_configured_db(db))
     if store.notice:
         typer.echo(store.notice, err=True)
     try:
@@ -197,5 +213,5 @@ def delete(
 def locate(db: DbOption = None) -> None:
     """Print where the workbench keeps its data, database and config."""
     typer.echo(f"data dir:  {paths.data_dir()}")
-    typer.echo(f"database:  {db if db is not None else paths.default_db_path()}")
+    typer.echo(f"database:  {_configured_db(db)}")
     typer.echo(f"config:    {paths.config_file_path()}")

@@ -565,3 +565,15 @@ def test_default_model_offline_falls_back_loudly(cli_env, corpus, tmp_path):
     assert "Qwen/Qwen3-Reranker-0.6B" in (out["model"]["fallback_reason"] or "")
     assert [d["id"] for d in out["documents"]] == ["france.txt", "stdin"]  # a sensible ranking
     assert [d["rank"] for d in out["documents"]] == [1, 2]
+
+
+def test_sessions_and_locate_follow_the_db_setting_that_score_uses(score, corpus, tmp_path, monkeypatch):
+    db = tmp_path / "elsewhere.db"
+    monkeypatch.setenv("WORKBENCH_DB", str(db))
+    ok(score(corpus, "-q", "Paris"))
+    assert db.exists()
+    located = runner.invoke(app, ["locate"])
+    assert str(db) in located.stdout
+    listed = runner.invoke(app, ["sessions", "list"])
+    ok(listed)
+    assert "No sessions yet." not in listed.stdout
