@@ -43,6 +43,7 @@ ChunkOpt = typer.Option(None, "--chunk-tokens", help="Chunk size in tokens (defa
 OverlapOpt = typer.Option(None, "--chunk-overlap", help="Tokens shared by consecutive chunks (default 32)")
 MaxLenOpt = typer.Option(None, "--max-length", help="Tokens per prompt (default 8192, as the official code)")
 AggOpt = typer.Option(None, "--aggregate", help="Document score from chunk scores (default max)")
+TopKOpt = typer.Option(None, "--top-k", help="k for --aggregate topk: the mean of the best k chunks (default 3)")
 DbOpt = typer.Option(None, "--db", help="SQLite run log (default: in the data directory; see `workbench locate`)")
 OfflineOpt = typer.Option(None, "--offline/--online", help="Never contact the model hub")
 
@@ -61,7 +62,7 @@ def _options(settings, model, device, dtype, quantize, max_length, offline):
             device=(device.value if device else settings.device),
             dtype=(dtype.value if dtype else settings.dtype),
             quantize=(quantize.value if quantize else settings.quantize),
-            max_length=max_length or settings.max_length,
+            max_length=settings.max_length if max_length is None else max_length,  # 0 is refused, not "default"
             batch_tokens=settings.batch_tokens,
             offline=settings.offline if offline is None else offline,
         )
@@ -69,7 +70,12 @@ def _options(settings, model, device, dtype, quantize, max_length, offline):
         _fail(str(e), 2)
 
 
-def _chunking(settings, chunk_tokens, chunk_overlap):
+# The settings below are checked before any model loads: a load takes seconds to minutes, and a
+# typo should not cost that.
+
+
+def _chunking(settings, chunk_tokens, chunk_overlap, max_length: int):
+    from .engine.prompt import check_chunk_fits
     from .engine.types import ChunkSettings
 
     tokens = settings.chunk_tokens if chunk_tokens is None else chunk_tokens
@@ -77,9 +83,23 @@ def _chunking(settings, chunk_tokens, chunk_overlap):
     if tokens and overlap >= tokens and chunk_overlap is None:
         overlap = max(0, tokens // 8)  # a small explicit chunk size with the default overlap
     try:
-        return ChunkSettings(tokens=tokens, overlap=overlap)
+        chunking = ChunkSettings(tokens=tokens, overlap=overlap)
+        check_chunk_fits(chunking.tokens, max_length)
     except ValueError as e:
         _fail(str(e), 2)
+    return chunking
+
+
+def _aggregation(settings, aggregate, top_k) -> tuple[str, int]:
+    from .engine.aggregate import check_aggregate
+
+    how = aggregate.value if aggregate else settings.aggregate
+    k = settings.top_k if top_k is None else top_k  # an explicit 0 is an error, not "the default"
+    try:
+        check_aggregate(how, k)
+    except ValueError as e:
+        _fail(str(e), 2)
+    return how, k
 
 
 def _load_settings():
@@ -91,6 +111,8 @@ def _load_settings():
         return Settings()
     except ValidationError as e:
         _fail(f"bad setting in the environment or config file: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}", 2)
+    except ValueError as e:  # settings.ConfigError: already one line naming the file or variable
+        _fail(str(e), 2)
 
 
 @app.command()
@@ -107,7 +129,7 @@ def score(
     chunk_overlap: Optional[int] = OverlapOpt,
     max_length: Optional[int] = MaxLenOpt,
     aggregate: Optional[Aggregate] = AggOpt,
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="k for --aggregate topk (default 3)"),
+    top_k: Optional[int] = TopKOpt,
     top: Optional[int] = typer.Option(None, "--top", min=1, help="Print only the best N documents"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format"),
     offline: Optional[bool] = OfflineOpt,
@@ -124,16 +146,15 @@ def score(
     settings = _load_settings()
     if not query.strip():
         _fail("the query is empty: pass the text you are searching for with --query", 2)
+    options = _options(settings, model, device, dtype, quantize, max_length, offline)
+    chunking = _chunking(settings, chunk_tokens, chunk_overlap, options.max_length)
+    how, k = _aggregation(settings, aggregate, top_k)
     loaded = load_documents(paths or [], str(docs_jsonl) if docs_jsonl else None, stdin=sys.stdin)
     for problem in loaded.problems:
         typer.secho(problem, fg=typer.colors.YELLOW, err=True)
     if not loaded.documents:
         _fail("nothing to score: no readable document was given", 1)
-    options = _options(settings, model, device, dtype, quantize, max_length, offline)
-    chunking = _chunking(settings, chunk_tokens, chunk_overlap)
     instruction = settings.instruction if instruction is None else instruction
-    how = aggregate.value if aggregate else settings.aggregate
-    k = top_k or settings.top_k
 
     scorer = _load_scorer(options)
     log = None if (no_log and no_cache) else _open_log(db or settings.db)
@@ -149,7 +170,20 @@ def score(
         log.finish(run_id, result)
         for warning in log.warnings:
             typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    _note_cut_chunks(result)
     _print_result(result, fmt, top)
+
+
+def _note_cut_chunks(result) -> None:
+    """One line when the model saw only part of some chunks: their scores judge that part only."""
+    cut = sum(c.truncated for d in result.documents for c in d.chunks)
+    if cut:
+        typer.secho(
+            f"note: {cut} chunk{'s' * (cut != 1)} did not fit the model and {'were' if cut != 1 else 'was'} cut; "
+            "their scores judge only what the model saw (see truncated in --format json)",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 def _load_scorer(options):
@@ -219,6 +253,8 @@ def eval_command(
     from .evaluate import evaluate, read_queries, summary
 
     settings = _load_settings()
+    options = _options(settings, model, device, dtype, quantize, max_length, offline)
+    chunking = _chunking(settings, chunk_tokens, chunk_overlap, options.max_length)
     try:
         judged = read_queries(queries)
     except (OSError, ValueError) as e:
@@ -228,8 +264,8 @@ def eval_command(
         typer.secho(problem, fg=typer.colors.YELLOW, err=True)
     if not loaded.documents:
         _fail("nothing to score: no readable document was given")
-    scorer = _load_scorer(_options(settings, model, device, dtype, quantize, max_length, offline))
-    outcomes = evaluate(Ranker(scorer), judged, loaded.documents, _chunking(settings, chunk_tokens, chunk_overlap),
+    scorer = _load_scorer(options)
+    outcomes = evaluate(Ranker(scorer), judged, loaded.documents, chunking,
                         instruction if instruction is not None else settings.instruction)
     for o in outcomes:
         mark = "MISS" if o.rank is None else f"#{o.rank}"
@@ -252,6 +288,7 @@ def open_app(
     chunk_overlap: Optional[int] = OverlapOpt,
     max_length: Optional[int] = MaxLenOpt,
     aggregate: Optional[Aggregate] = AggOpt,
+    top_k: Optional[int] = TopKOpt,
     offline: Optional[bool] = OfflineOpt,
     db: Optional[Path] = DbOpt,
     session: Optional[str] = typer.Option(None, "--session", help="Log runs into the session of this name"),
@@ -261,7 +298,8 @@ def open_app(
 
     settings = _load_settings()
     options = _options(settings, model, device, dtype, quantize, max_length, offline)
-    chunking = _chunking(settings, chunk_tokens, chunk_overlap)
+    chunking = _chunking(settings, chunk_tokens, chunk_overlap, options.max_length)
+    how, k = _aggregation(settings, aggregate, top_k)
     loaded = load_documents(paths or [])
     try:
         from .ui.app import WorkbenchApp, WorkbenchConfig
@@ -274,8 +312,8 @@ def open_app(
         query=query or "",
         instruction=instruction if instruction is not None else settings.instruction,
         chunking=chunking,
-        aggregate=aggregate.value if aggregate else settings.aggregate,
-        top_k=settings.top_k,
+        aggregate=how,
+        top_k=k,
         db=db or settings.db,
         session=session,
         debounce_s=settings.debounce_ms / 1000,

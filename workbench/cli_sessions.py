@@ -2,6 +2,8 @@
 
 Every command opens the store itself, so `--db` works everywhere, and turns StoreError into one
 line on stderr with exit status 1: a locked or missing database is an answer, not a traceback.
+`list`, `show` and `export` open it read-only: they work on read-only media and while another
+process writes, and never create, upgrade or move a database.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Annotated, Optional, TypeVar
 import typer
 
 from workbench import paths
-from workbench.store import RunLog, StoredRun, StoreError, open_store
+from workbench.store import NoDatabaseError, RunLog, StoredRun, StoreError, open_store
+from workbench.store.export import check_export_target
 
 sessions_app = typer.Typer(
     name="sessions",
@@ -49,6 +52,14 @@ def _clean_errors(command: F) -> F:
         except StoreError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
+        except ValueError as exc:
+            # Imported here: pydantic-settings would slow every command's start, --help included.
+            from workbench.settings import ConfigError
+
+            if not isinstance(exc, ConfigError):
+                raise
+            typer.echo(f"error: {exc}", err=True)  # as `score` and the app report a bad setting
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -58,20 +69,14 @@ def _configured_db(db: Path | None) -> Path:
     else the data dir's default: every command must look at the same database."""
     if db is not None:
         return db
-    from pydantic import ValidationError
-
     from workbench.settings import Settings
 
-    try:
-        configured = Settings().db
-    except ValidationError:  # a broken setting is reported by `score` and the app, which use it all
-        configured = None
-    return configured or paths.default_db_path()
+    return Settings().db or paths.default_db_path()  # ConfigError: a broken config is reported
 
 
 @contextmanager
-def _run_log(db: Path | None) -> Iterator[RunLog]:
-    store = open_store(_configured_db(db))
+def _run_log(db: Path | None, *, readonly: bool) -> Iterator[RunLog]:
+    store = open_store(_configured_db(db), readonly=readonly)
     if store.notice:
         typer.echo(store.notice, err=True)
     try:
@@ -95,16 +100,21 @@ def _one_line(text: str, width: int) -> str:
 @_clean_errors
 def list_sessions(db: DbOption = None) -> None:
     """List sessions, most recently used first."""
-    with _run_log(db) as log:
-        sessions = log.list_sessions()
+    try:
+        with _run_log(db, readonly=True) as log:
+            sessions = log.list_sessions()
+    except NoDatabaseError as exc:
+        typer.echo(f"No runs yet (there is no database at {exc.path}).")
+        return
     if not sessions:
         typer.echo("No sessions yet.")
         return
     typer.echo(f"{'ID':>5}  {'NAME':<24} {'RUNS':>5}  {'LAST RUN':<16}  NOTES")
     for s in sessions:
+        notes = f"{s.interrupted} interrupted; {s.notes}" if s.interrupted else s.notes
         typer.echo(
             f"{s.id:>5}  {_one_line(s.name, 24):<24} {s.runs:>5}  {_when(s.last_run_at):<16}  "
-            f"{_one_line(s.notes, 30)}"
+            f"{_one_line(notes, 30)}"
         )
 
 
@@ -117,7 +127,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show a session's runs, or with --run one run's ranking."""
-    with _run_log(db) as log:
+    with _run_log(db, readonly=True) as log:
         if run:
             _print_run(log.load_run(id))
             return
@@ -126,11 +136,11 @@ def show(
     typer.echo(f"Session {session.id} {session.name!r}: {session.runs} run(s)")
     if session.notes:
         typer.echo(session.notes)
-    typer.echo(f"{'RUN':>6}  {'WHEN':<16}  {'STATUS':<9} {'DOCS':>4}  {'TOP':<16} {'SCORE':>6}  QUERY")
+    typer.echo(f"{'RUN':>6}  {'WHEN':<16}  {'STATUS':<11} {'DOCS':>4}  {'TOP':<16} {'SCORE':>6}  QUERY")
     for r in runs:
         score = f"{r.top_score:.3f}" if r.top_score is not None else "-"
         typer.echo(
-            f"{r.id:>6}  {_when(r.created_at):<16}  {r.status:<9} {r.documents:>4}  "
+            f"{r.id:>6}  {_when(r.created_at):<16}  {r.status:<11} {r.documents:>4}  "
             f"{_one_line(r.top_doc or '-', 16):<16} {score:>6}  {_one_line(r.query, 40)}"
         )
     if session.runs > len(runs):
@@ -161,26 +171,47 @@ def export(
     session: Annotated[Optional[int], typer.Option("--session", help="Export this session's runs.")] = None,
     run: Annotated[Optional[list[int]], typer.Option("--run", help="Export this run (repeatable).")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default stdout).", dir_okay=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; - or none: stdout.", dir_okay=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     db: DbOption = None,
 ) -> None:
     """Export runs (a session's, chosen ones, or all) as JSON, JSON Lines or CSV."""
     if session is not None and run:
         typer.echo("error: give --session or --run, not both", err=True)
         raise typer.Exit(1)
-    with _run_log(db) as log:
+    if output is not None and str(output) == "-":
+        output = None
+    database = _configured_db(db)
+    if output is not None:
+        check_export_target(output, database, force)  # before anything is opened or written
+    with _run_log(database, readonly=True) as log:
         if session is not None:
             log.get_session(session)  # a clear "no session" rather than an empty file
         ids = list(run) if run else log.run_ids(session)
         if output is None:
             log.export_runs(ids, fmt.value, sys.stdout)
             return
-        try:
-            with output.open("w", encoding="utf-8", newline="") as out:
-                count = log.export_runs(ids, fmt.value, out)
-        except OSError as exc:
-            raise StoreError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        count = _export_to_file(log, ids, fmt, output, force)
     typer.echo(f"wrote {count} run(s) to {output}", err=True)
+
+
+def _export_to_file(log: RunLog, ids: list[int], fmt: Format, output: Path, force: bool) -> int:
+    # "x" (create, never replace) closes the gap between the existence check and the open.
+    try:
+        out = output.open("w" if force else "x", encoding="utf-8", newline="")
+    except FileExistsError:
+        raise StoreError(f"{output} already exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise StoreError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    try:
+        with out:
+            return log.export_runs(ids, fmt.value, out)
+    except OSError as exc:
+        raise StoreError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    except BaseException:
+        if not force:  # a file this command created holds nothing worth keeping
+            output.unlink(missing_ok=True)
+        raise
 
 
 @sessions_app.command("delete")
@@ -192,7 +223,7 @@ def delete(
     db: DbOption = None,
 ) -> None:
     """Delete a session with all its runs (or one run with --run)."""
-    with _run_log(db) as log:
+    with _run_log(db, readonly=False) as log:
         if run:
             stored = log.load_run(id)
             what = f"run {id} ({_one_line(stored.query, 40)!r})"
@@ -213,5 +244,5 @@ def delete(
 def locate(db: DbOption = None) -> None:
     """Print where the workbench keeps its data, database and config."""
     typer.echo(f"data dir:  {paths.data_dir()}")
+    typer.echo(f"config:    {paths.config_file_path()}")  # first: it is where a broken setting is
     typer.echo(f"database:  {_configured_db(db)}")
-    typer.echo(f"config:    {paths.config_file_path()}")

@@ -7,6 +7,7 @@ documents still come through.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,44 @@ def decode_text(data: bytes, label: str) -> tuple[str | None, str | None]:
     return text, None
 
 
+# What stat() says a path is, for anything a document cannot be read from.
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def special_file_kind(path: Path) -> str | None:
+    """What `path` is when it is neither a regular file nor a folder ("a named pipe (FIFO)"), else
+    None (also when stat() fails: the read that follows reports that).
+
+    Decided from stat() alone, never by opening: opening a FIFO for reading waits for a writer
+    forever, and a device such as /dev/zero never ends."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), "a special file")
+
+
+def _special_file_problem(path: Path) -> str | None:
+    kind = special_file_kind(path)
+    if kind is None:
+        return None
+    return f"{path}: skipped, it is {kind}, not a regular file (to read a stream, pipe it in and pass -)"
+
+
 def read_file(path: Path, doc_id: str | None = None) -> LoadedDocuments:
     out = LoadedDocuments()
     label = str(path)
+    problem = _special_file_problem(path)
+    if problem:
+        out.problems.append(problem)
+        return out
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
@@ -72,7 +108,13 @@ def read_file(path: Path, doc_id: str | None = None) -> LoadedDocuments:
 
 def read_folder(folder: Path) -> LoadedDocuments:
     out = LoadedDocuments()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+    files = []
+    for p in sorted(folder.rglob("*")):
+        problem = _special_file_problem(p)  # a pipe, socket or device: named, never opened
+        if problem:
+            out.problems.append(problem)
+        elif p.is_file() and p.suffix.lower() in TEXT_SUFFIXES:
+            files.append(p)
     if not files:
         out.problems.append(f"{folder}: no .txt or .md files in this folder")
     for f in files:
@@ -93,6 +135,10 @@ def read_stdin(stream: TextIO) -> LoadedDocuments:
 def read_jsonl(path: Path) -> LoadedDocuments:
     """One {"id", "text"} object per line; bad lines are reported by number and skipped."""
     out = LoadedDocuments()
+    problem = _special_file_problem(path)
+    if problem:
+        out.problems.append(problem)
+        return out
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as e:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .documents import special_file_kind
 from .engine.ranking import Ranker
 from .engine.types import ChunkSettings, Document
 
@@ -31,6 +32,9 @@ class QueryOutcome:
 
 
 def read_queries(path: Path) -> list[JudgedQuery]:
+    kind = special_file_kind(path)
+    if kind:  # reading a pipe or a device would wait or run forever
+        raise ValueError(f"{path}: it is {kind}, not a regular file of judged queries")
     queries = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():

@@ -7,9 +7,11 @@ import io
 import json
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
+from no_hang import call_within
 
 from workbench import documents
 from workbench.documents import decode_text, load_documents, read_file, read_folder, read_jsonl, read_stdin, unique_ids
@@ -272,3 +274,62 @@ def test_home_directory_is_expanded(tmp_path, monkeypatch):
     write(tmp_path / "notes.txt", "in my home")
     loaded = load_documents(["~/notes.txt"])
     assert [d.text for d in loaded.documents] == ["in my home"]
+
+
+# --------------------------------------------------------------------------------------------
+# Pipes, sockets and devices: named and skipped, never opened (a FIFO would block forever)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fifo(tmp_path) -> Path:
+    path = tmp_path / "live.txt"
+    os.mkfifo(path)
+    return path
+
+
+def test_named_pipe_is_refused_without_opening_it(fifo):
+    loaded = call_within(10, fifo, read_file, fifo)
+    assert loaded.documents == []
+    one_problem(loaded, str(fifo), "named pipe", "not a regular file")
+
+
+def test_named_pipe_given_with_other_inputs_does_not_stop_them(tmp_path, fifo):
+    good = write(tmp_path / "good.txt", "readable")
+    loaded = call_within(10, fifo, load_documents, [str(fifo), str(good), "-"], stdin=io.StringIO("piped"))
+    assert [d.id for d in loaded.documents] == ["good.txt", "stdin"]  # - (stdin) still works
+    one_problem(loaded, str(fifo), "named pipe")
+
+
+def test_named_pipe_inside_a_folder_is_named_and_the_rest_read(tmp_path):
+    root = tmp_path / "docs"
+    write(root / "a.txt", "alpha")
+    pipe = root / "sub" / "stream.md"
+    pipe.parent.mkdir()
+    os.mkfifo(pipe)
+    loaded = call_within(10, pipe, read_folder, root)
+    assert [d.id for d in loaded.documents] == ["a.txt"]
+    one_problem(loaded, str(pipe), "named pipe", "skipped")
+
+
+def test_named_pipe_as_docs_jsonl_is_refused(fifo):
+    loaded = call_within(10, fifo, read_jsonl, fifo)
+    assert loaded.documents == []
+    one_problem(loaded, str(fifo), "named pipe")
+
+
+def test_socket_is_refused(tmp_path):
+    path = tmp_path / "s.txt"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        loaded = read_file(path)
+    assert loaded.documents == []
+    one_problem(loaded, str(path), "socket", "not a regular file")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_device_is_refused():
+    # /dev/null and not /dev/zero: reading /dev/zero by mistake would fill the memory
+    loaded = read_file(Path("/dev/null"))
+    assert loaded.documents == []
+    one_problem(loaded, "/dev/null", "character device", "not a regular file")

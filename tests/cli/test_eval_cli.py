@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 
+from no_hang import call_within
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -39,3 +41,13 @@ def test_eval_rejects_a_malformed_queries_file_clearly(tmp_path, corpus, tiny_mo
     result = runner.invoke(app, ["eval", str(queries), str(corpus), "--model", str(tiny_model_dir)])
     assert result.exit_code == 2
     assert "q.jsonl:1" in result.stderr and "Traceback" not in result.output
+
+
+def test_eval_refuses_a_named_pipe_as_queries_file(tmp_path, corpus, tiny_model_dir):
+    fifo = tmp_path / "queries.jsonl"
+    os.mkfifo(fifo)
+    argv = ["eval", str(fifo), str(corpus), "--model", str(tiny_model_dir)]
+    result = call_within(60, fifo, runner.invoke, app, argv)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "named pipe" in result.stderr and str(fifo) in result.stderr and "Traceback" not in result.output
+

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import os
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 from cli_helpers import LONG_TEXT, python_cli
+from no_hang import call_within
 from typer.testing import CliRunner
 
 from workbench.cli import app
@@ -326,6 +328,24 @@ def test_bad_files_inside_a_folder_are_named(score, tmp_path):
     assert len(stderr_lines_naming(result, str(folder / "zero.txt"))) == 1
 
 
+def test_named_pipe_is_named_and_the_rest_scored(score, corpus, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    result = call_within(120, fifo, score, fifo, corpus / "france.txt", "-q", "Paris", "-f", "json")
+    out = ok_json(result)
+    assert [d["id"] for d in out["documents"]] == ["france.txt"]
+    (line,) = stderr_lines_naming(result, str(fifo))
+    assert "named pipe" in line and "not a regular file" in line
+
+
+def test_a_cut_chunk_is_reported_in_one_line(score, long_doc):
+    result = score(long_doc, "-q", "tides", "--chunk-tokens", "0", "--max-length", "64", "-f", "json")
+    out = ok_json(result)
+    assert out["documents"][0]["chunks"][0]["truncated"] is True
+    (line,) = [line for line in result.stderr.splitlines() if "cut" in line]
+    assert line.startswith("note: 1 chunk did not fit the model and was cut")
+
+
 def test_nothing_readable_fails_cleanly(score, bad_files, tmp_path):
     empty_folder = tmp_path / "nothing-here"
     empty_folder.mkdir()
@@ -494,17 +514,17 @@ def test_a_different_query_is_not_served_from_the_cache(score, corpus, tmp_path)
     assert other["stats"]["cached"] == 0
 
 
-def test_damaged_database_is_set_aside_and_scoring_goes_on(score, corpus, tmp_path):
+def test_a_db_that_is_not_ours_is_left_untouched_and_scoring_goes_on(score, corpus, tmp_path):
     db = tmp_path / "runs.db"
-    db.write_bytes(b"this is not a database at all \x00\xff" * 200)
+    garbage = b"this is not a database at all \x00\xff" * 200
+    db.write_bytes(garbage)
     result = score(corpus, "-q", "Paris", "--db", db, "-f", "json")
     out = ok_json(result)
     assert {d["id"] for d in out["documents"]} == CORPUS_IDS
-    aside = [p for p in tmp_path.iterdir() if p.name.startswith("runs.db.corrupt-")]
-    assert len(aside) == 1
-    assert str(aside[0]) in result.stderr
+    assert f"{db} is not a workbench database" in result.stderr and "not recorded" in result.stderr
     assert "Traceback" not in result.stderr
-    assert len(stored_runs(db)) == 1  # a fresh database took the run
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("runs.db") and p != db]
+    assert db.read_bytes() == garbage
 
 
 def test_unusable_database_path_only_warns(score, corpus, tmp_path):

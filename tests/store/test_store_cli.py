@@ -132,9 +132,68 @@ def test_locked_database_is_a_clear_error(runner, filled, data_dir, monkeypatch)
     assert "Traceback" not in result.output
 
 
-def test_damaged_database_notice_on_stderr(runner, data_dir):
-    data_dir.mkdir(parents=True)
-    (data_dir / "workbench.db").write_bytes(b"\x00garbage" * 1000)
-    result = runner.invoke(app, ["sessions", "list"])
-    assert result.exit_code == 0
-    assert "damaged" in result.stderr and "No sessions yet." in result.stdout
+def test_damaged_database_is_reported_by_list_and_set_aside_by_delete(runner, filled, data_dir):
+    path = data_dir / "workbench.db"
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\x00garbage" * ((len(data) - 4096) // 8 + 1)  # keep page 1: ours by header
+    path.write_bytes(bytes(data))
+    result = runner.invoke(app, ["sessions", "list"])  # read-only: reports, moves nothing
+    assert result.exit_code == 1 and "damaged" in result.stderr and "left as it is" in result.stderr
+    assert "Traceback" not in result.output and path.read_bytes() == bytes(data)
+    result = runner.invoke(app, ["sessions", "delete", "1", "--yes"])  # a writer sets it aside
+    assert "damaged" in result.stderr and "moved to" in result.stderr
+    assert [p for p in data_dir.iterdir() if ".corrupt-" in p.name]
+
+
+# -- export must never write over the run database, or any file, unasked ----------------------
+
+
+@pytest.mark.parametrize("target", ["db", "db-wal", "db-shm", "symlink", "relative"])
+def test_export_refuses_to_write_over_the_database(runner, filled, data_dir, tmp_path, monkeypatch, target):
+    db = data_dir / "workbench.db"
+    before = db.read_bytes()
+    output = {
+        "db": db,
+        "db-wal": data_dir / "workbench.db-wal",
+        "db-shm": data_dir / "workbench.db-shm",
+        "symlink": tmp_path / "link.json",
+        "relative": "data/../data/workbench.db",
+    }[target]
+    if target == "symlink":
+        output.symlink_to(db)
+    monkeypatch.chdir(tmp_path)
+    for force in ([], ["--force"]):  # --force does not make it safe
+        result = runner.invoke(app, ["sessions", "export", "-o", str(output), *force])
+        assert result.exit_code == 1, result.output
+        assert "refusing to write the export over the run database" in result.stderr
+        assert "Traceback" not in result.output
+    assert db.read_bytes() == before  # not truncated
+    store = open_store(db)
+    assert store.notice is None and RunLog(store).count_runs() == 3
+    store.close()
+
+
+def test_export_refuses_an_existing_file_unless_forced(runner, filled, tmp_path):
+    out = tmp_path / "runs.json"
+    out.write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, ["sessions", "export", "-o", str(out)])
+    assert result.exit_code == 1 and "already exists; pass --force" in result.stderr
+    assert out.read_text(encoding="utf-8") == "keep me"
+    result = runner.invoke(app, ["sessions", "export", "-o", str(out), "--force"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text(encoding="utf-8"))) == 3
+
+
+def test_export_dash_means_stdout(runner, filled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["sessions", "export", "-o", "-", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 3
+    assert not (tmp_path / "-").exists()
+
+
+def test_failed_export_leaves_no_empty_file(runner, filled, tmp_path):
+    out = tmp_path / "runs.json"
+    result = runner.invoke(app, ["sessions", "export", "--run", "999", "-o", str(out)])
+    assert result.exit_code == 1 and "no run with id 999" in result.stderr
+    assert not out.exists()

@@ -21,11 +21,31 @@ HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 
 
-def test_garbage_file_is_set_aside_and_a_fresh_db_works(data_dir):
-    data_dir.mkdir(parents=True)
+def _damage_pages(path: Path) -> None:
+    """Overwrite stretches of a closed database past its first pages with random bytes."""
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 8 * page
+    for offset in range(2 * page, len(data) - page, 3 * page):
+        data[offset : offset + 512] = os.urandom(512)
+    path.write_bytes(bytes(data))
+
+
+def _filled_database(path: Path, runs: int = 30) -> None:
+    store = open_store(path)
+    log = RunLog(store)
+    session = log.ensure_session()
+    for i in range(runs):
+        docs = make_documents(3, 3, prefix=f"r{i}-")
+        log.log_result(session, docs, make_result(docs, seed=i), FINGERPRINT)
+    store.close()  # last connection: the WAL is checkpointed into the main file
+
+
+def test_damaged_database_of_ours_is_set_aside_with_its_wal(data_dir):
     path = data_dir / "workbench.db"
-    garbage = os.urandom(8192)
-    path.write_bytes(garbage)
+    _filled_database(path)
+    _damage_pages(path)
+    damaged = path.read_bytes()
     (data_dir / "workbench.db-wal").write_bytes(b"not a wal either")
 
     store = open_store(path)
@@ -33,7 +53,7 @@ def test_garbage_file_is_set_aside_and_a_fresh_db_works(data_dir):
     moved = [p for p in data_dir.iterdir() if ".corrupt-" in p.name]
     assert {p.name.split(".corrupt-")[0] for p in moved} == {"workbench.db"}
     main = next(p for p in moved if not p.name.endswith(("-wal", "-shm")))
-    assert main.read_bytes() == garbage  # set aside untouched, for whoever wants to look
+    assert main.read_bytes() == damaged  # set aside untouched, for whoever wants to look
     wal = next(p for p in moved if p.name.endswith("-wal"))
     assert wal.read_bytes() == b"not a wal either"  # SQLite would have deleted it on close
     assert str(main) in store.notice
@@ -48,19 +68,8 @@ def test_garbage_file_is_set_aside_and_a_fresh_db_works(data_dir):
 
 def test_malformed_pages_fail_quick_check_and_are_set_aside(tmp_path):
     path = tmp_path / "w.db"
-    store = open_store(path)
-    log = RunLog(store)
-    session = log.ensure_session()
-    for i in range(30):
-        docs = make_documents(3, 3, prefix=f"r{i}-")
-        log.log_result(session, docs, make_result(docs, seed=i), FINGERPRINT)
-    store.close()  # last connection: the WAL is checkpointed into the main file
-    data = bytearray(path.read_bytes())
-    page = 4096
-    assert len(data) > 8 * page
-    for offset in range(2 * page, len(data) - page, 3 * page):
-        data[offset : offset + 512] = os.urandom(512)
-    path.write_bytes(bytes(data))
+    _filled_database(path)
+    _damage_pages(path)
 
     store = open_store(path)
     assert store.notice and "damaged" in store.notice
@@ -94,8 +103,7 @@ def test_locked_database_raises_busy_error_quickly(tmp_path):
 
 def test_locked_fresh_database_cannot_be_created_clear_error(tmp_path):
     path = tmp_path / "w.db"
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("CREATE TABLE t (x)")
+    holder = sqlite3.connect(path, isolation_level=None)  # an empty file, write-locked
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreBusyError, match="locked by another process; waited 0.2 s"):
@@ -129,7 +137,7 @@ KILLED_CHILD = textwrap.dedent(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-def test_kill_9_mid_run_keeps_inputs(tmp_path):
+def test_kill_9_mid_run_keeps_inputs_and_the_run_reads_interrupted(tmp_path):
     path = tmp_path / "w.db"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
     child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(path)],
@@ -146,7 +154,7 @@ def test_kill_9_mid_run_keeps_inputs(tmp_path):
     assert store.notice is None
     assert store.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
     stored = RunLog(store).load_run(run_id)
-    assert stored.status == "running"
+    assert stored.status == "interrupted"  # its process is gone: not 'running' forever
     assert stored.query == "typed before the crash"
     assert stored.documents == make_documents(3, 3)
     assert stored.chunk_scores == [] and store.db["chunks"].count == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from contextlib import nullcontext
 
@@ -20,6 +21,7 @@ from workbench.ui.widgets.document_view import DocumentView
 from workbench.ui.widgets.chunk_list import ChunkList
 from workbench.ui.widgets.status_bar import StatusBar
 
+from no_hang import release_fifo
 from ui_helpers import FakeRunLogger, SlowScorer, wait_for, wait_ranked
 
 SIZE = (120, 40)
@@ -89,6 +91,24 @@ async def test_add_document_by_path(make_app, tmp_path):
         await wait_ranked(pilot)
         await wait_for(pilot, lambda: any(d.doc_id == "extra.md" for d in app.result.documents), what="a run with it")
         assert app.main.query_one("#doc-list", DataTable).row_count == 4
+
+
+async def test_adding_a_named_pipe_shows_a_notice_and_the_app_keeps_running(make_app, tmp_path):
+    fifo = tmp_path / "stream.txt"
+    os.mkfifo(fifo)
+    app = make_app(query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = str(fifo)
+        await pilot.press("enter")
+        try:
+            await wait_for(pilot, lambda: any("named pipe" in n for n, _ in app.notices), timeout=10, what="a notice")
+        finally:
+            release_fifo(fifo)  # a reader wrongly blocked on it would otherwise never let the app exit
+        assert len(app.documents) == 3
+        await type_query(pilot, " rover")
+        await wait_ranked(pilot, "mars rover")
 
 
 async def test_unreadable_file_shows_a_notice_and_the_app_keeps_running(make_app, tmp_path):

@@ -32,25 +32,42 @@ def _boundaries(text: str) -> list[list[int]]:
     ]
 
 
-def _token_offsets(tokenizer, text: str) -> list[tuple[int, int]]:
+def _tokenize(tokenizer, text: str, whole_words: bool) -> tuple[list[int], list[int] | None]:
+    """Each token's start offset and, when asked, the indices of tokens that begin a word."""
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False)
-    return [tuple(o) for o in enc["offset_mapping"]]
+    starts = [o[0] for o in enc["offset_mapping"]]
+    if not whole_words:
+        return starts, None
+    words = enc.word_ids()
+    return starts, [i for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
 
 
-def chunk_text(tokenizer, doc_id: str, text: str, settings: ChunkSettings) -> list[ChunkSpan]:
+def _back_to_word_start(word_starts: list[int] | None, tok: int, floor: int) -> int:
+    """The last word start in (floor, tok], or tok itself when none (a word longer than a chunk)."""
+    if word_starts is None:
+        return tok
+    i = bisect.bisect_right(word_starts, tok) - 1
+    return word_starts[i] if i >= 0 and word_starts[i] > floor else tok
+
+
+def chunk_text(
+    tokenizer, doc_id: str, text: str, settings: ChunkSettings, whole_words: bool = False
+) -> list[ChunkSpan]:
     """Chunk one document. With chunking off the whole text is one chunk (truncated later, like
     the official code does).
 
     Ends are character positions, not token edges: byte-level BPE often glues punctuation to the
     next word ("。红茶" can be one token), and a chunk should still end right after the "。".
     The chunk text is tokenised afresh when its prompt is built, so nothing is lost by that.
+    `whole_words` cuts only where a word starts: the chunk text then tokenises again to exactly
+    the tokens counted here (cut mid-word, its first piece can become several), which a model
+    with a small window needs.
     """
-    offsets = _token_offsets(tokenizer, text)
-    n = len(offsets)
+    starts, word_starts = _tokenize(tokenizer, text, whole_words)
+    n = len(starts)
     if not settings.enabled or n <= settings.tokens:
         return [ChunkSpan(doc_id, 0, 0, len(text), n)]
 
-    starts = [o[0] for o in offsets]
     bounds = _boundaries(text)
     snap_tokens = max(1, int(settings.tokens * SNAP_WINDOW))
 
@@ -61,6 +78,7 @@ def chunk_text(tokenizer, doc_id: str, text: str, settings: ChunkSettings) -> li
         if end_tok >= n:
             spans.append(ChunkSpan(doc_id, len(spans), start_char, len(text), n - start_tok))
             return spans
+        end_tok = _back_to_word_start(word_starts, end_tok, start_tok)
         end_char = starts[end_tok]
         boundary = _strongest(bounds, starts[max(start_tok + 1, end_tok - snap_tokens)], end_char, start_char)
         if boundary is not None:
@@ -72,7 +90,7 @@ def chunk_text(tokenizer, doc_id: str, text: str, settings: ChunkSettings) -> li
             start_tok, start_char = end_tok, end_char
             continue
         # Step back by the overlap, then forward to a sentence start inside it if there is one.
-        start_tok = max(end_tok - settings.overlap, start_tok + 1)
+        start_tok = _back_to_word_start(word_starts, max(end_tok - settings.overlap, start_tok + 1), start_tok)
         next_char = starts[start_tok]
         sentence = _first_after(bounds[:2], next_char, end_char)
         if sentence is not None:
@@ -102,15 +120,29 @@ def _first_after(bounds: list[list[int]], lo: int, hi: int) -> int | None:
     return min(found) if found else None
 
 
-class Chunker:
-    """Chunks documents with one tokenizer, remembering results (typing re-chunks nothing)."""
+def fit_to_window(settings: ChunkSettings, window: int | None) -> ChunkSettings:
+    """Settings whose chunks fit `window` tokens, the overlap shrunk in proportion. Chunking off
+    stays off: the whole document is then cut to fit, and marked truncated, as the user asked."""
+    if window is None or not settings.enabled or settings.tokens <= window:
+        return settings
+    return ChunkSettings(tokens=window, overlap=settings.overlap * window // settings.tokens)
 
-    def __init__(self, tokenizer, cache_size: int = 512):
+
+class Chunker:
+    """Chunks documents with one tokenizer, remembering results (typing re-chunks nothing).
+
+    `window` is how many text tokens the model sees in one prompt, given for a scorer whose window
+    is smaller than chunk sizes people pick (the offline fallback sees 254): chunks are then kept
+    inside it and cut at word starts, so no chunk is cut again when it is scored."""
+
+    def __init__(self, tokenizer, window: int | None = None, cache_size: int = 512):
         self.tokenizer = tokenizer
+        self.window = window
         self._chunk = lru_cache(maxsize=cache_size)(self._chunk_uncached)
 
     def _chunk_uncached(self, doc_id: str, text: str, settings: ChunkSettings) -> tuple[ChunkSpan, ...]:
-        return tuple(chunk_text(self.tokenizer, doc_id, text, settings))
+        fitted = fit_to_window(settings, self.window)
+        return tuple(chunk_text(self.tokenizer, doc_id, text, fitted, whole_words=self.window is not None))
 
     def chunk(self, doc_id: str, text: str, settings: ChunkSettings) -> list[ChunkSpan]:
         return list(self._chunk(doc_id, text, settings))

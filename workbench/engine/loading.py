@@ -51,7 +51,7 @@ class LoadOptions:
             if value not in allowed:
                 raise ValueError(f"--{name} must be one of {', '.join(allowed)} (got {value!r})")
         if self.max_length < 64:
-            raise ValueError("--max-length must be at least 64 tokens")
+            raise ValueError(f"--max-length must be at least 64 tokens (got {self.max_length})")
 
 
 def resolve_device(requested: str) -> tuple[str, str]:

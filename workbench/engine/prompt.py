@@ -23,6 +23,21 @@ BODY = "<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}"
 
 DEFAULT_MAX_LENGTH = 8192  # the official snippet's max_length
 
+# Tokens of PREFIX + SUFFIX in the Qwen3 tokenizer (39 + 9; a test holds this to the real one):
+# known without a tokenizer, so a chunk size can be checked before a model loads.
+TEMPLATE_TOKENS = 48
+
+
+def check_chunk_fits(chunk_tokens: int, max_length: int) -> None:
+    """Refuse a chunk size that can never fit in a prompt of `max_length` tokens: every chunk
+    would be cut, silently losing its end. 0 (chunking off) always passes."""
+    room = max_length - TEMPLATE_TOKENS
+    if chunk_tokens > room:
+        raise ValueError(
+            f"--chunk-tokens {chunk_tokens} does not fit in --max-length {max_length}: the prompt template "
+            f"takes {TEMPLATE_TOKENS} tokens, so a chunk can have at most {room} (less the instruction and query)"
+        )
+
 
 def template_hash() -> str:
     """Short hash of the template strings, logged with each run so changes are detectable."""

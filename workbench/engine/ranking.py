@@ -54,7 +54,7 @@ class Ranker:
     def __init__(self, scorer: Scorer, cache: ScoreCache | None = None):
         self.scorer = scorer
         self.cache = cache if cache is not None else MemoryScoreCache()
-        self.chunker = Chunker(scorer.tokenizer)
+        self.chunker = Chunker(scorer.tokenizer, window=scorer.max_chunk_tokens)
         # Prompts already built, by (instruction, query, text): re-showing a ranking or editing one
         # document must not re-tokenise every chunk of every document.
         self._prompts: OrderedDict[tuple[str, str, str], Prompt] = OrderedDict()

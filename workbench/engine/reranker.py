@@ -3,7 +3,8 @@
 Same numbers as the official snippet, less work:
 - pairs sorted by length and batched by a token budget, so little compute goes to padding;
 - the prompt head every pair shares (system text, instruction, query) is run once per call
-  (shared_prefix.py), each batch then runs only its documents;
+  (shared_prefix.py), each batch then runs only its documents; if the installed transformers
+  cannot do that, pairs are scored whole, with one warning;
 - the backbone only (no KV cache kept), then the hidden state of each row's last real token times
   the two head rows for "yes" and "no" — the official way computes B x L x 151669 logits and
   keeps two;
@@ -21,7 +22,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from .prompt import PromptBuilder
-from .shared_prefix import SharedPrefix, common_prefix_length
+from .shared_prefix import SharedHeadUnavailable, SharedPrefix, common_prefix_length, log as shared_log
 from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch, ScoringError
 from .types import ModelInfo, Prompt, sigmoid
 
@@ -66,7 +67,8 @@ class Qwen3Reranker(Scorer):
         self.builder = PromptBuilder(tokenizer, info.max_length) if tokenizer is not None else None
         self.device = next(model.parameters()).device
         self.token_budget = token_budget or default_token_budget(self.device)
-        self.share_prefix = SharedPrefix.supported()  # turned off only to measure what it saves
+        self.sharing_off_reason: str | None = None
+        self.share_prefix = True  # off after a library failure, or to measure what it saves
         if yes_no_pad_ids is None:
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
@@ -85,8 +87,8 @@ class Qwen3Reranker(Scorer):
         return sigmoid(logit)
 
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
-        shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
-        head = SharedPrefix(self.backbone, prompts[0].ids[:shared], self.device) if shared else None
+        head = self._shared_head(prompts)
+        shared = head.length if head is not None else 0
         lengths = [p.tokens - shared for p in prompts]
         pending = plan_batches(lengths, self.token_budget)
         while pending:
@@ -106,12 +108,42 @@ class Qwen3Reranker(Scorer):
                 # Keep what is scored; re-plan the rest with half the budget (remembered, so
                 # later runs do not hit the wall again).
                 self.token_budget = max(1, min(self.token_budget, len(batch) * lengths[batch[0]]) // 2)
-                rest = [i for b in pending for i in b]
-                pending = plan_batches([lengths[i] for i in rest], self.token_budget)
-                pending = [[rest[j] for j in b] for b in pending]
+                pending = self._replan(pending, lengths)
+                continue
+            except Exception as e:
+                if head is None:
+                    raise
+                # The library refused the precomputed head mid-run: score the rest whole.
+                self._stop_sharing(f"{type(e).__name__}: {e}")
+                head, shared = None, 0
+                lengths = [p.tokens for p in prompts]
+                pending = self._replan(pending, lengths)
                 continue
             pending.pop(0)
             yield list(zip(batch, logits))
+
+    def _shared_head(self, prompts: Sequence[Prompt]) -> SharedPrefix | None:
+        shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
+        if not shared:
+            return None
+        try:
+            return SharedPrefix(self.backbone, prompts[0].ids[:shared], self.device)
+        except SharedHeadUnavailable as e:
+            self._stop_sharing(str(e))
+            return None
+
+    def _stop_sharing(self, reason: str) -> None:
+        """Score whole prompts from now on: same scores, more compute. Said once per scorer."""
+        self.share_prefix = False
+        self.sharing_off_reason = reason
+        shared_log.warning(
+            "shared prompt head unavailable with this transformers version (%s); scoring whole prompts", reason
+        )
+
+    def _replan(self, pending: list[list[int]], lengths: Sequence[int]) -> list[list[int]]:
+        rest = [i for b in pending for i in b]
+        plan = plan_batches([lengths[i] for i in rest], self.token_budget)
+        return [[rest[j] for j in b] for b in plan]
 
     @torch.inference_mode()
     def _forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None = None) -> list[float]:
@@ -120,8 +152,8 @@ class Qwen3Reranker(Scorer):
         for j, r in enumerate(rows):
             ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
         last = torch.tensor([len(r) - 1 for r in rows], device=self.device)
-        cache = head.cache if head is not None else None
-        hidden = self.backbone(input_ids=ids.to(self.device), past_key_values=cache, use_cache=False).last_hidden_state
+        extra = head.forward_kwargs(len(rows)) if head is not None else {}
+        hidden = self.backbone(input_ids=ids.to(self.device), use_cache=False, **extra).last_hidden_state
         final = hidden[torch.arange(len(rows), device=self.device), last]
         yes_no = final.float() @ self.head.T
         if self.head_bias is not None:

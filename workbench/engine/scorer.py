@@ -34,6 +34,10 @@ class Scorer(ABC):
 
     info: ModelInfo
     tokenizer: object  # a fast tokenizer with offsets, used for chunking too
+    # Text tokens one prompt holds, when that is smaller than chunk sizes people choose (the
+    # offline fallback): the chunker then keeps every chunk inside it. None: chunks are sized as
+    # asked, and the prompt builder marks any cut (the reranker's window is max_length).
+    max_chunk_tokens: int | None = None
 
     @abstractmethod
     def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:

@@ -7,6 +7,8 @@ as freely as the UI does.
 from workbench.store.compare import RunComparison, kendall_tau_b
 from workbench.store.database import Store, open_store
 from workbench.store.errors import (
+    ForeignFileError,
+    NoDatabaseError,
     NotFoundError,
     PresetNotFoundError,
     RunNotFoundError,
@@ -23,6 +25,8 @@ from workbench.store.runs import RunLog
 from workbench.store.score_cache import SqliteScoreCache
 
 __all__ = [
+    "ForeignFileError",
+    "NoDatabaseError",
     "NotFoundError",
     "Preset",
     "Presets",

@@ -18,16 +18,17 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from workbench.paths import default_db_path
-from workbench.store.errors import StoreBusyError, StoreCorruptError, StoreError
+from workbench.paths import default_db_path, make_private_dirs
+from workbench.store.connecting import connect_readonly, connect_readwrite, translate_error
+from workbench.store.errors import NoDatabaseError, StoreCorruptError, StoreError, StoreVersionError
+from workbench.store.identify import FileKind, identify
 from workbench.store.schema import SCHEMA_STEPS, migrate
 
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 BUSY_TIMEOUT_ENV = "WORKBENCH_DB_TIMEOUT"
 
-# Messages SQLite uses for a file that is not (or no longer) a database.
-_DAMAGE_MARKERS = ("file is not a database", "malformed", "disk image", "file is encrypted")
-_BUSY_MARKERS = ("database is locked", "database is busy", "database table is locked")
+# The database holds whole documents and queries, on what are often shared GPU boxes.
+PRIVATE_FILE_MODE = 0o600
 
 
 def utc_now() -> str:
@@ -38,9 +39,12 @@ def utc_now() -> str:
 class Store:
     """An open session database. Safe to share between threads (one lock serialises use)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout: float) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, busy_timeout: float, readonly: bool = False
+    ) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
+        self.readonly = readonly  # opened with mode=ro: reads only, never upgraded
         self.notice: str | None = None  # set when a damaged file was set aside on open
         self._lock = threading.RLock()
         self.db = Database(conn, execute_plugins=False)
@@ -112,18 +116,6 @@ class Store:
         self.close()
 
 
-def translate_error(exc: sqlite3.Error, path: Path, busy_timeout: float) -> StoreError:
-    message = str(exc)
-    lowered = message.lower()
-    if any(marker in lowered for marker in _BUSY_MARKERS):
-        return StoreBusyError(
-            f"database {path} is locked by another process; waited {busy_timeout:g} s"
-        )
-    if any(marker in lowered for marker in _DAMAGE_MARKERS):
-        return StoreCorruptError(f"database {path} is damaged: {message}")
-    return StoreError(f"database {path}: {message}")
-
-
 def _timeout_from_env() -> float:
     raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
     try:
@@ -137,35 +129,65 @@ def open_store(
     *,
     busy_timeout: float | None = None,
     quick_check: bool = True,
+    readonly: bool = False,
 ) -> Store:
-    """Open (creating and upgrading as needed) the database at `path`, default the data dir's.
+    """Open the database at `path` (default: the data dir's), creating and upgrading it as needed.
 
-    A damaged file is renamed to `<name>.corrupt-<timestamp>` and a fresh one started; the
-    returned store's `notice` says so. Raises StoreBusyError / StoreError, never sqlite3 errors.
+    A file that is not recognisably ours raises ForeignFileError and is left untouched. One of
+    ours that is damaged is renamed to `<name>.corrupt-<timestamp>` and a fresh one started; the
+    returned store's `notice` says so. With `readonly` nothing is created, upgraded, moved or
+    written: a missing database raises NoDatabaseError. Raises StoreError subclasses, never
+    sqlite3 errors.
     """
     path = Path(path).expanduser() if path is not None else default_db_path()
     timeout = _timeout_from_env() if busy_timeout is None else busy_timeout
+    if readonly:
+        return _open_readonly(path, timeout, quick_check)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
     except OSError as exc:
         raise StoreError(f"cannot create the data directory {path.parent}: {exc}") from exc
+    identity = identify(path, timeout)
+    if identity.kind is FileKind.MISSING:
+        _create_private_file(path)
+    elif identity.kind is FileKind.DAMAGED:
+        return _fresh_after_damage(path, timeout, quick_check, identity.problem, _set_aside(path))
+    ours = identity.kind is FileKind.OURS
     try:
-        return _open(path, timeout, quick_check)
+        return _open(path, timeout, quick_check, may_set_aside=ours)
     except StoreCorruptError as damage:
+        if not ours:
+            raise
         moved = damage.moved_to or _set_aside(path)
-        store = _open(path, timeout, quick_check)
-        store.notice = (
-            f"The session database was damaged ({damage.__cause__ or damage}). "
-            f"It was moved to {moved} and a fresh database was started at {path}."
-        )
-        return store
+        return _fresh_after_damage(path, timeout, quick_check, damage.__cause__ or damage, moved)
 
 
-def _open(path: Path, timeout: float, quick_check: bool) -> Store:
+def _fresh_after_damage(
+    path: Path, timeout: float, quick_check: bool, problem: object, moved: Path
+) -> Store:
+    _create_private_file(path)
+    store = _open(path, timeout, quick_check, may_set_aside=False)
+    store.notice = (
+        f"The session database was damaged ({problem}). "
+        f"It was moved to {moved} and a fresh database was started at {path}."
+    )
+    return store
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file owner-only; SQLite gives its -wal and -shm the same mode."""
     try:
-        conn = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:  # another process created it meanwhile
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
+
+
+def _open(path: Path, timeout: float, quick_check: bool, *, may_set_aside: bool) -> Store:
+    try:
+        conn = connect_readwrite(path, timeout)
     except sqlite3.Error as exc:
         raise translate_error(exc, path, timeout) from exc
     try:
@@ -180,10 +202,11 @@ def _open(path: Path, timeout: float, quick_check: bool) -> Store:
         # Rename before closing: on close SQLite deletes the -wal of a file it could not read,
         # and that WAL may hold the latest runs. (Where open files cannot be renamed, the
         # caller renames after the close instead.)
-        try:
-            damage.moved_to = _set_aside(path)
-        except StoreError:
-            pass
+        if may_set_aside:
+            try:
+                damage.moved_to = _set_aside(path)
+            except StoreError:
+                pass
         conn.close()
         raise
     except sqlite3.Error as exc:
@@ -192,6 +215,42 @@ def _open(path: Path, timeout: float, quick_check: bool) -> Store:
     except BaseException:
         conn.close()
         raise
+
+
+def _open_readonly(path: Path, timeout: float, quick_check: bool) -> Store:
+    identity = identify(path, timeout)
+    if identity.kind in (FileKind.MISSING, FileKind.BLANK):
+        raise NoDatabaseError(path)
+    left_as_is = (
+        "; it was left as it is (the next command that writes to it, such as `workbench score`, "
+        "moves it aside and starts a fresh one)"
+    )
+    if identity.kind is FileKind.DAMAGED:
+        raise StoreCorruptError(f"database {path} is damaged: {identity.problem}{left_as_is}")
+    try:
+        conn = connect_readonly(path, timeout)
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path, timeout) from exc
+    store = Store(conn, path, timeout, readonly=True)
+    try:
+        with store.errors():
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if quick_check:
+                _quick_check(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except StoreCorruptError as damage:
+        store.close()
+        raise StoreCorruptError(f"{damage}{left_as_is}") from damage
+    except BaseException:
+        store.close()
+        raise
+    if version > len(SCHEMA_STEPS):
+        store.close()
+        raise StoreVersionError(
+            f"database {path} has schema version {version}, newer than this workbench "
+            f"understands ({len(SCHEMA_STEPS)}); upgrade the workbench or use another --db"
+        )
+    return store  # an older version is read as it is: upgrading would be a write
 
 
 def _configure(conn: sqlite3.Connection, timeout: float) -> None:

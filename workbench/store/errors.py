@@ -17,6 +17,18 @@ class StoreCorruptError(StoreError):
     moved_to = None  # where open_store set the damaged file aside, once it has
 
 
+class ForeignFileError(StoreError):
+    """The path holds a file that is not recognisably a workbench database; it is left untouched."""
+
+
+class NoDatabaseError(StoreError):
+    """A read-only open found no database (or an empty one): nothing has been logged there yet."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"no runs yet: there is no database at {path}")
+        self.path = path
+
+
 class StoreVersionError(StoreError):
     """The database was written by a newer workbench whose schema this one does not know."""
 

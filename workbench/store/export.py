@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Literal, TextIO
 
 from workbench.store.database import Store
-from workbench.store.errors import RunNotFoundError
+from workbench.store.errors import RunNotFoundError, StoreError
 from workbench.store.reading import load_run
 from workbench.store.records import StoredRun
 
@@ -103,6 +105,35 @@ def csv_rows(run: StoredRun) -> Iterator[dict]:
             "score": chunk.score,
             "logit": chunk.logit,
         }
+
+
+def check_export_target(output: Path, database: Path, force: bool) -> None:
+    """Refuse an output that is the run database (or its -wal/-shm/-journal), whatever `force`
+    says: opening it for writing would truncate the history. Refuse any other existing file
+    unless `force`."""
+    for guarded in _database_files(database):
+        if _same_file(output, guarded):
+            raise StoreError(
+                f"refusing to write the export over the run database {guarded}; "
+                "choose another --output"
+            )
+    if output.exists() and not force:
+        raise StoreError(f"{output} already exists; pass --force to overwrite it")
+
+
+def _database_files(database: Path) -> list[Path]:
+    return [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal"))]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    # Resolved paths catch symlinks and relative spellings (and files not created yet, like a
+    # -wal); samefile also catches hard links.
+    if a.expanduser().resolve() == b.expanduser().resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def export_runs(store: Store, run_ids: Sequence[int], fmt: ExportFormat, out: TextIO) -> int:

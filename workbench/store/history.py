@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbench.store.database import Store
+from workbench.store.liveness import interrupted_runs, shown_status
 
 SNIPPET_CHARS = 300  # of query and instruction per listed run; the whole text comes with load_run
 
@@ -28,7 +29,7 @@ class HistoryRow:
     id: int
     session_name: str
     created_at: str  # UTC ISO text
-    status: str  # running | done | cancelled
+    status: str  # running | done | cancelled | interrupted
     query: str
     instruction: str
     model_id: str
@@ -62,18 +63,24 @@ def history_page(
         f"{'WHERE ' + ' AND '.join(where) if where else ''} "
         "ORDER BY r.created_at DESC, r.id DESC LIMIT ?"
     )
+    gone = interrupted_runs(store)
     with store.read() as db:
         rows = db.execute(sql, [*params, limit]).fetchall()
-    return [HistoryRow(*row) for row in rows]
+    return [_row(row, gone) for row in rows]
 
 
 def history_row(store: Store, run_id: int) -> HistoryRow | None:
+    gone = interrupted_runs(store)
     with store.read() as db:
         row = db.execute(
             f"SELECT {_COLUMNS} FROM runs r JOIN sessions s ON s.id = r.session_id WHERE r.id = ?",
             [run_id],
         ).fetchone()
-    return HistoryRow(*row) if row else None
+    return _row(row, gone) if row else None
+
+
+def _row(row: tuple, gone: set[int]) -> HistoryRow:
+    return HistoryRow(*row[:3], shown_status(row[0], row[3], gone), *row[4:])
 
 
 def session_named(store: Store, name: str) -> int | None:

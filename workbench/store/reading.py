@@ -15,6 +15,7 @@ from workbench.engine.types import (
 )
 from workbench.store.database import Store
 from workbench.store.errors import RunNotFoundError
+from workbench.store.liveness import interrupted_runs, shown_status
 from workbench.store.records import RunSummary, StoredRun
 
 # The page of ids is picked first from the index alone; only the rows shown pay for the join
@@ -38,9 +39,10 @@ def list_runs(
     """Runs newest first, optionally of one session; no chunk data."""
     where, params = _session_filter(session_id)
     page = f"SELECT id FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    gone = interrupted_runs(store)
     with store.read() as db:
         rows = db.execute(_PAGE_SQL.format(page=page), [*params, limit, offset]).fetchall()
-    return [RunSummary(*row) for row in rows]
+    return [RunSummary(*row[:4], shown_status(row[0], row[4], gone), *row[5:]) for row in rows]
 
 
 def count_runs(store: Store, session_id: int | None = None) -> int:
@@ -65,6 +67,7 @@ def _session_filter(session_id: int | None) -> tuple[str, list]:
 
 def load_run(store: Store, run_id: int) -> StoredRun:
     """Everything logged for one run, with scores as engine objects."""
+    gone = interrupted_runs(store)
     with store.read() as db:
         run = next(
             db.query(
@@ -89,6 +92,7 @@ def load_run(store: Store, run_id: int) -> StoredRun:
             "WHERE cs.run_id = ? ORDER BY cs.rank",
             [run_id],
         ).fetchall()
+    run["status"] = shown_status(run_id, run["status"], gone)
     return _assemble(run, documents, chunks)
 
 

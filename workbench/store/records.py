@@ -14,7 +14,7 @@ from workbench.engine.types import (
     RunStats,
 )
 
-RUN_STATUSES = ("running", "done", "cancelled")
+RUN_STATUSES = ("running", "done", "cancelled", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class SessionInfo:
     notes: str = ""
     runs: int = 0
     last_run_at: str | None = None
+    interrupted: int = 0  # runs whose process died before they finished
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ class StoredRun:
     session_name: str
     created_at: str
     finished_at: str | None
-    status: str  # 'running' (in flight, or its process died), 'done' or 'cancelled'
+    # 'running' (in flight, or its process died where that cannot be told), 'done', 'cancelled',
+    # or 'interrupted' (its process died before it finished)
+    status: str
     query: str
     instruction: str
     chunking: ChunkSettings
@@ -86,5 +89,5 @@ class StoredRun:
             top_k=self.top_k,
             documents=self.document_scores,
             stats=self.stats,
-            cancelled=self.status == "cancelled",
+            cancelled=self.status in ("cancelled", "interrupted"),  # both stopped part-way
         )

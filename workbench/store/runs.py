@@ -20,6 +20,7 @@ from workbench.store.compare import RunComparison, compare_runs
 from workbench.store.database import Store, utc_now
 from workbench.store.errors import RunNotFoundError, SessionNotFoundError, StoreError
 from workbench.store.export import ExportFormat, export_runs
+from workbench.store.liveness import this_writer
 from workbench.store.records import RunSummary, SessionInfo, StoredRun
 
 _IN_BATCH = 500  # parameters per IN (...) list; far below SQLite's limit, and plans stay cheap
@@ -74,11 +75,16 @@ class RunLog:
         model: ModelInfo,
         fingerprint: dict,
     ) -> int:
-        """Log a run's inputs with status 'running' (committed before scoring); returns its id."""
+        """Log a run's inputs with status 'running' (committed before scoring); returns its id.
+
+        The run records this process as its writer: should the process die before finish_run,
+        the next listing shows the run 'interrupted' instead of 'running' forever.
+        """
         ids = [d.id for d in documents]
         if len(set(ids)) != len(ids):
             raise ValueError("document ids must be unique within a run")
         hashes = [text_hash(d.text) for d in documents]
+        writer = this_writer()  # so a later reader can tell this process died mid-run
         with self.store.write() as db:
             if not db.execute("SELECT 1 FROM sessions WHERE id = ?", [session_id]).fetchone():
                 raise SessionNotFoundError(f"no session with id {session_id}")
@@ -86,14 +92,16 @@ class RunLog:
                 "INSERT INTO runs (session_id, created_at, query, instruction, chunk_tokens, "
                 "chunk_overlap, aggregate, top_k, model_id, model_kind, revision, dtype, "
                 "quantization, device, attn_implementation, max_length, fallback, "
-                "fallback_reason, model_choices, fingerprint) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fallback_reason, model_choices, fingerprint, writer_pid, writer_host, "
+                "writer_process) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     session_id, utc_now(), query, instruction, chunking.tokens, chunking.overlap,
                     aggregate, top_k, model.model_id, model.kind, model.revision, model.dtype,
                     model.quantization, model.device, model.attn_implementation,
                     model.max_length, int(model.is_fallback), model.fallback_reason,
                     json.dumps(list(model.choices)), json.dumps(fingerprint, sort_keys=True),
+                    writer.pid, writer.host, writer.process,
                 ],
             ).lastrowid
             # Texts are stored once: the first path seen stays.

@@ -7,16 +7,23 @@ a crash mid-upgrade leaves the previous version intact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from workbench.store.errors import StoreVersionError
+from workbench.store.errors import StoreError, StoreVersionError
 
 if TYPE_CHECKING:
     from workbench.store.database import Store
+
+# PRAGMA application_id ("RrWb"), in the file header: how a damaged file is still known as ours.
+APPLICATION_ID = int.from_bytes(b"RrWb", "big")
+# The tables every workbench database has had since version 1: how one written before
+# APPLICATION_ID existed is known as ours.
+OUR_TABLES = frozenset({"sessions", "runs", "run_documents"})
 
 OFFICIAL_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
 
@@ -154,14 +161,80 @@ def _v1_initial(db: Database) -> None:
     )
 
 
-SCHEMA_STEPS: list[Callable[[Database], None]] = [_v1_initial]
+_V1_RUN_COLUMNS = (
+    "id, session_id, created_at, finished_at, status, query, instruction, chunk_tokens, "
+    "chunk_overlap, aggregate, top_k, model_id, model_kind, revision, dtype, quantization, device, "
+    "attn_implementation, max_length, fallback, fallback_reason, model_choices, fingerprint, "
+    "latency_s, first_result_s, pairs, scored, cached, prompt_tokens"
+)
+
+
+def _v2_interrupted_runs(db: Database) -> None:
+    """Runs remember which process writes them, and may be 'interrupted' (that process died).
+
+    SQLite cannot alter a CHECK constraint, so `runs` is rebuilt the documented way (create,
+    copy, drop, rename); `migrate` runs steps with foreign keys off so the drop cascades nothing.
+    """
+    db.execute(
+        """
+        CREATE TABLE runs_v2 (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'done', 'cancelled', 'interrupted')),
+            query TEXT NOT NULL,
+            instruction TEXT NOT NULL,
+            chunk_tokens INTEGER NOT NULL,
+            chunk_overlap INTEGER NOT NULL,
+            aggregate TEXT NOT NULL,
+            top_k INTEGER NOT NULL,
+            model_id TEXT NOT NULL,
+            model_kind TEXT NOT NULL,
+            revision TEXT,
+            dtype TEXT NOT NULL,
+            quantization TEXT NOT NULL,
+            device TEXT NOT NULL,
+            attn_implementation TEXT,
+            max_length INTEGER NOT NULL,
+            fallback INTEGER NOT NULL DEFAULT 0,
+            fallback_reason TEXT,
+            model_choices TEXT NOT NULL DEFAULT '[]',
+            fingerprint TEXT NOT NULL DEFAULT '{}',
+            latency_s REAL,
+            first_result_s REAL,
+            pairs INTEGER,
+            scored INTEGER,
+            cached INTEGER,
+            prompt_tokens INTEGER,
+            -- Who writes the run: pid, host, and a token of the process (boot id, pid namespace,
+            -- start time on Linux) so a reused pid is not taken for the writer still running.
+            writer_pid INTEGER,
+            writer_host TEXT,
+            writer_process TEXT
+        )"""
+    )
+    db.execute(f"INSERT INTO runs_v2 ({_V1_RUN_COLUMNS}) SELECT {_V1_RUN_COLUMNS} FROM runs")
+    db.execute("DROP TABLE runs")
+    db.execute("ALTER TABLE runs_v2 RENAME TO runs")
+    db.execute("CREATE INDEX runs_by_session ON runs (session_id, created_at DESC, id DESC)")
+    db.execute("CREATE INDEX runs_by_time ON runs (created_at DESC, id DESC)")
+    # Every listing looks for runs still 'running'; few are, so a partial index keeps that cheap.
+    db.execute("CREATE INDEX runs_running ON runs (id) WHERE status = 'running'")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+SCHEMA_STEPS: list[Callable[[Database], None]] = [_v1_initial, _v2_interrupted_runs]
+# From this version on, runs carry writer_pid / writer_host / writer_process.
+WRITER_COLUMNS_VERSION = 2
 
 
 def migrate(store: Store, steps: Sequence[Callable[[Database], None]]) -> None:
     """Apply the steps the database has not run yet, one transaction each."""
     latest = len(steps)
     while True:
-        with store.write() as db:
+        with _foreign_keys_off(store), store.write() as db:
             # Read the version inside the write lock: two processes opening a fresh file at
             # once must not both run step 0.
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -173,4 +246,24 @@ def migrate(store: Store, steps: Sequence[Callable[[Database], None]]) -> None:
             if version == latest:
                 return
             steps[version](db)
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise StoreError(
+                    f"database {store.path}: upgrade step {version + 1} left {len(broken)} "
+                    f"dangling reference(s) (first in table {broken[0][0]}); nothing was changed"
+                )
             db.execute(f"PRAGMA user_version = {version + 1}")
+
+
+@contextmanager
+def _foreign_keys_off(store: Store) -> Iterator[None]:
+    # A step that rebuilds a table drops the old one; with foreign keys on, that drop would
+    # cascade-delete every row referring to it. The pragma is per connection and ignored inside
+    # a transaction, so it is switched here, around the step's transaction.
+    conn = store.conn
+    with store._lock:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")

@@ -8,13 +8,21 @@ from sqlite_utils import Database
 
 from workbench.store.database import Store, utc_now
 from workbench.store.errors import SessionNotFoundError, StoreError
+from workbench.store.liveness import interrupted_runs
 from workbench.store.records import SessionInfo
 
 _SESSION_SELECT = """
 SELECT s.id, s.name, s.created_at, s.notes,
-       COUNT(r.id) AS runs, MAX(r.created_at) AS last_run_at
+       COUNT(r.id) AS runs, MAX(r.created_at) AS last_run_at,
+       COALESCE(SUM(r.status = 'interrupted' OR r.id IN ({gone})), 0) AS interrupted
 FROM sessions s LEFT JOIN runs r ON r.session_id = s.id
 """
+
+
+def _session_select(store: Store) -> tuple[str, list[int]]:
+    # Runs whose process died count as interrupted even where the mark could not be written.
+    gone = sorted(interrupted_runs(store))
+    return _SESSION_SELECT.format(gone=", ".join("?" * len(gone))), gone
 
 
 def default_session_name() -> str:
@@ -45,8 +53,9 @@ def create_session(store: Store, name: str, notes: str = "") -> int:
 
 
 def get_session(store: Store, session_id: int) -> SessionInfo:
+    select, gone = _session_select(store)
     with store.read() as db:
-        row = db.execute(_SESSION_SELECT + "WHERE s.id = ? GROUP BY s.id", [session_id]).fetchone()
+        row = db.execute(select + "WHERE s.id = ? GROUP BY s.id", [*gone, session_id]).fetchone()
     if row is None:
         raise SessionNotFoundError(f"no session with id {session_id}")
     return SessionInfo(*row)
@@ -54,10 +63,11 @@ def get_session(store: Store, session_id: int) -> SessionInfo:
 
 def list_sessions(store: Store) -> list[SessionInfo]:
     """All sessions, most recently used first."""
+    select, gone = _session_select(store)
     with store.read() as db:
         rows = db.execute(
-            _SESSION_SELECT
-            + "GROUP BY s.id ORDER BY COALESCE(MAX(r.created_at), s.created_at) DESC, s.id DESC"
+            select + "GROUP BY s.id ORDER BY COALESCE(MAX(r.created_at), s.created_at) DESC, s.id DESC",
+            gone,
         ).fetchall()
     return [SessionInfo(*row) for row in rows]
 

@@ -16,7 +16,8 @@ from .line_list import LineList
 from .status_bar import MASK, short_model_id
 
 WIDE = 110  # from this width on: latency, model, and query and instruction in their own columns
-STATUS_STYLE = {"done": "", "running": "yellow", "cancelled": "dim"}
+# interrupted: its process died before the run finished (the store works that out on reading)
+STATUS_STYLE = {"done": "", "running": "yellow", "cancelled": "dim", "interrupted": "red"}
 
 
 def local_time(iso: str, today: date | None = None) -> str:
@@ -41,7 +42,7 @@ class HistoryList(LineList[HistoryRow]):
     BINDINGS = [
         Binding("enter", "select", "Reopen the run in the main screen", id="history.reopen"),
     ]
-    NARROW_COLUMNS = (("", 2), ("#", 6), ("when", 12), ("status", 10), ("pairs", 6), ("chunks", 11), ("query · instruction", 0))
+    NARROW_COLUMNS = (("", 2), ("#", 6), ("when", 12), ("status", 12), ("pairs", 6), ("chunks", 11), ("query · instruction", 0))
 
     def __init__(self, hide_volatile: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -54,7 +55,7 @@ class HistoryList(LineList[HistoryRow]):
         if width < WIDE:
             self.COLUMNS = self.NARROW_COLUMNS
         else:
-            fixed = (("", 2), ("#", 6), ("when", 12), ("status", 10), ("pairs", 6), ("secs", 7), ("chunks", 11), ("model", 20))
+            fixed = (("", 2), ("#", 6), ("when", 12), ("status", 12), ("pairs", 6), ("secs", 7), ("chunks", 11), ("model", 20))
             text = width - sum(w for _, w in fixed)
             self.COLUMNS = (*fixed, ("query", max(10, text // 2)), ("instruction", 0))
         self.refresh()
@@ -74,7 +75,7 @@ class HistoryList(LineList[HistoryRow]):
             mark,
             f"{r.id:<6}",
             f"{when:<12}",
-            (f"{r.status:<10}", STATUS_STYLE.get(r.status, "")),
+            (f"{r.status:<12}", STATUS_STYLE.get(r.status, "")),
             f"{'' if r.pairs is None else r.pairs:<6}",
         )
         if "secs" in widths:

@@ -1,0 +1,120 @@
+"""Chunk and aggregation settings are checked before any model loads, for `score`, `eval` and the
+app: a bad value is one line on stderr at once, never a silent replacement, and never a message
+that comes only after seconds of loading."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from workbench.cli import app
+from workbench.engine import loading
+from workbench.engine.prompt import PREFIX, SUFFIX, TEMPLATE_TOKENS, check_chunk_fits
+from workbench.ui.app import WorkbenchApp
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def nothing_loads(monkeypatch):
+    """A model load (or the app opening) here means a bad setting got past the checks."""
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a model load was attempted before the settings were checked")
+
+    monkeypatch.setattr(loading, "load_scorer", refuse)
+    monkeypatch.setattr(WorkbenchApp, "run", refuse)
+
+
+@pytest.fixture
+def command(tmp_path):
+    """argv for each command, on a real document, naming a model that does not exist."""
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Tides rise and fall twice a day.\n", encoding="utf-8")
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"id": "1", "query": "tides", "relevant": []}) + "\n", encoding="utf-8")
+    model = str(tmp_path / "no-such-model")
+    return {
+        "score": ["score", str(doc), "-q", "tides", "--model", model],
+        "eval": ["eval", str(queries), str(doc), "--model", model],
+        "open": ["open", str(doc), "--model", model],
+    }
+
+
+def refused_before_loading(result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "could not load" not in lines[0] and "no-such-model" not in lines[0], lines[0]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+CHUNKING = [
+    (["--chunk-tokens", "-5"], "chunk size"),
+    (["--chunk-tokens", "32", "--chunk-overlap", "32"], "overlap"),
+    (["--chunk-overlap", "-1"], "overlap"),
+    (["--max-length", "0"], "--max-length must be at least 64 tokens (got 0)"),  # was: silently 8192
+    (["--max-length", "40"], "--max-length must be at least 64"),
+    (["--chunk-tokens", "9000"], "--chunk-tokens 9000 does not fit in --max-length 8192"),
+    (["--chunk-tokens", "200", "--max-length", "128"], "a chunk can have at most 80"),
+]
+AGGREGATION = [
+    (["--top-k", "0"], "--top-k must be at least 1 (got 0)"),  # was: silently 3
+    (["--aggregate", "topk", "--top-k", "-2"], "--top-k must be at least 1 (got -2)"),  # was: silently 1
+]
+
+
+@pytest.mark.parametrize("name", ["score", "eval", "open"])
+@pytest.mark.parametrize(("args", "needle"), CHUNKING)
+def test_bad_chunking_is_refused_before_the_model_loads(command, name, args, needle):
+    refused_before_loading(runner.invoke(app, [*command[name], *args]), needle)
+
+
+@pytest.mark.parametrize("name", ["score", "open"])
+@pytest.mark.parametrize(("args", "needle"), AGGREGATION)
+def test_top_k_below_one_is_refused_before_the_model_loads(command, name, args, needle):
+    refused_before_loading(runner.invoke(app, [*command[name], *args]), needle)
+
+
+@pytest.mark.parametrize("name", ["score", "open"])
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("WORKBENCH_AGGREGATE", "median", "aggregate must be one of max, first, mean, topk (got 'median')"),
+        ("WORKBENCH_TOP_K", "0", "--top-k must be at least 1"),
+        ("WORKBENCH_CHUNK_TOKENS", "-1", "chunk size"),
+    ],
+)
+def test_bad_defaults_from_the_environment_are_refused_before_the_model_loads(
+    command, monkeypatch, name, variable, value, needle
+):
+    monkeypatch.setenv(variable, value)
+    refused_before_loading(runner.invoke(app, command[name]), needle)
+
+
+def test_the_app_is_given_the_top_k_asked_for(command, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(WorkbenchApp, "__init__", lambda self, config: seen.update(config=config))
+    monkeypatch.setattr(WorkbenchApp, "run", lambda self: None)
+    result = runner.invoke(app, [*command["open"], "--aggregate", "topk", "--top-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert (seen["config"].aggregate, seen["config"].top_k) == ("topk", 2)
+
+
+def test_the_largest_chunk_that_fits_is_accepted():
+    check_chunk_fits(8192 - TEMPLATE_TOKENS, 8192)
+    check_chunk_fits(0, 64)  # chunking off: whole documents, truncated as the official code does
+    with pytest.raises(ValueError, match="does not fit"):
+        check_chunk_fits(8192 - TEMPLATE_TOKENS + 1, 8192)
+
+
+def test_template_size_matches_the_real_tokenizer(qwen_tokenizer):
+    # the pre-load check counts the template without a tokenizer: this holds the count to the real one
+    count = len(qwen_tokenizer.encode(PREFIX, add_special_tokens=False))
+    count += len(qwen_tokenizer.encode(SUFFIX, add_special_tokens=False))
+    assert count == TEMPLATE_TOKENS

@@ -1,0 +1,110 @@
+"""The shared prompt head is an optimisation only: same scores with it on, off, or broken.
+
+These run against whichever transformers is installed; `scripts/check-versions` runs them again
+on the lowest and the newest releases we support.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from workbench.engine.chunking import ChunkSettings
+from workbench.engine.ranking import Ranker
+from workbench.engine.types import Document
+
+QUERY = "How do I rotate the backup encryption key?"
+INSTR = "Given a web search query, retrieve relevant passages that answer the query"
+TEXTS = [
+    "Backups are encrypted with a key kept in the vault. To rotate it, run `backup rotate-key` and "
+    "then re-run the nightly job so every archive is re-encrypted with the new key.",
+    "The cafeteria opens at eight. Lunch is served from noon until two, and the coffee machine on "
+    "the third floor is cleaned every Friday afternoon.",
+    "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen in the chloroplasts.",
+    "短文档：备份密钥每九十天轮换一次。",
+    "Disk quotas are per team. Ask the storage group to raise a quota; they answer within a day.",
+    "x",
+]
+
+
+def _docs(n: int) -> list[Document]:
+    return [Document(id=f"d{i}", text=TEXTS[i % len(TEXTS)] * (1 + i // len(TEXTS))) for i in range(n)]
+
+
+def _logits(scorer, docs, share: bool) -> list[float]:
+    scorer.share_prefix = share
+    try:
+        result = Ranker(scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=24, overlap=4))
+    finally:
+        scorer.share_prefix = True
+    chunks = sorted(result.ranked_chunks(), key=lambda c: (c.doc_id, c.chunk.index))
+    return [c.logit for c in chunks]
+
+
+@pytest.mark.parametrize("n_docs", [1, 2, 9])
+def test_sharing_the_head_changes_no_score(tiny_scorer, n_docs):
+    docs = _docs(n_docs)
+    shared = _logits(tiny_scorer, docs, share=True)
+    whole = _logits(tiny_scorer, docs, share=False)
+    assert len(shared) >= n_docs
+    assert shared == pytest.approx(whole, abs=1e-5)
+
+
+def test_the_head_is_really_shared(tiny_scorer, monkeypatch):
+    """Guard against the fast path silently switching itself off on a new release."""
+    from workbench.engine import reranker as reranker_module
+
+    heads = []
+    original = reranker_module.SharedPrefix
+
+    def spy(*args, **kwargs):
+        heads.append(original(*args, **kwargs))
+        return heads[-1]
+
+    monkeypatch.setattr(reranker_module, "SharedPrefix", spy)
+    _logits(tiny_scorer, _docs(4), share=True)
+    assert heads and heads[0].length > 40  # system text + instruction + query
+    assert tiny_scorer.share_prefix and tiny_scorer.sharing_off_reason is None
+
+
+def test_a_library_that_rejects_the_head_degrades_to_whole_prompts(tiny_model_dir, monkeypatch, caplog):
+    """What a future transformers release that breaks the cache API would do: one warning, same
+    scores, no crash."""
+    from transformers import DynamicCache
+
+    from workbench.engine.loading import LoadOptions, load_scorer
+
+    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir)))
+    docs = _docs(5)
+    expected = _logits(scorer, docs, share=False)
+
+    def broken(self, repeats):
+        raise TypeError("batch_repeat_interleave() got an unexpected keyword argument 'kwargs'")
+
+    monkeypatch.setattr(DynamicCache, "batch_repeat_interleave", broken)
+    with caplog.at_level(logging.WARNING, logger="workbench.engine.shared_prefix"):
+        first = _logits(scorer, docs, share=True)
+        scorer.share_prefix = False  # what _stop_sharing left it as; _logits resets it
+        second = Ranker(scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=24, overlap=4))
+    assert first == pytest.approx(expected, abs=1e-5)
+    assert len(second.ranked_chunks()) == len(expected)
+    warnings = [r for r in caplog.records if "shared prompt head unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "batch_repeat_interleave" in warnings[0].getMessage()
+
+
+def test_a_forward_without_a_cache_argument_scores_whole_prompts(tiny_model_dir, monkeypatch, caplog):
+    from workbench.engine import shared_prefix
+    from workbench.engine.loading import LoadOptions, load_scorer
+
+    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir)))
+    docs = _docs(3)
+    expected = _logits(scorer, docs, share=False)
+    monkeypatch.setattr(shared_prefix, "cache_keyword", lambda backbone: None)
+    with caplog.at_level(logging.WARNING, logger="workbench.engine.shared_prefix"):
+        scorer.share_prefix = True
+        got = Ranker(scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=24, overlap=4))
+    logits = [c.logit for c in sorted(got.ranked_chunks(), key=lambda c: (c.doc_id, c.chunk.index))]
+    assert logits == pytest.approx(expected, abs=1e-5)
+    assert scorer.sharing_off_reason and "no KV cache argument" in scorer.sharing_off_reason
