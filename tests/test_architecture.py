@@ -11,7 +11,7 @@ import pytest
 @pytest.mark.parametrize(
     "module",
     ["workbench.engine.ranking", "workbench.engine.loading", "workbench.store", "workbench.runlog",
-     "workbench.cli", "workbench.report", "workbench.documents"],
+     "workbench.cli", "workbench.run_format", "workbench.documents"],
 )
 def test_module_does_not_import_textual(module):
     code = f"import sys, {module}; print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"

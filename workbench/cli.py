@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -219,10 +218,10 @@ def _open_log(db: Path | None):
 
 
 def _print_result(result, fmt: Format, top: int | None) -> None:
-    from .report import result_dict, write_csv, write_jsonl
+    from .run_format import write_csv, write_json, write_jsonl
 
     if fmt == Format.json:
-        typer.echo(json.dumps(result_dict(result, top), ensure_ascii=False, indent=2))
+        write_json(result, sys.stdout, top)
     elif fmt == Format.jsonl:
         write_jsonl(result, sys.stdout, top)
     elif fmt == Format.csv:

@@ -597,3 +597,38 @@ def test_sessions_and_locate_follow_the_db_setting_that_score_uses(score, corpus
     listed = runner.invoke(app, ["sessions", "list"])
     ok(listed)
     assert "No sessions yet." not in listed.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# One run format: `score` output and `sessions export` of the same logged run agree
+# --------------------------------------------------------------------------------------------
+
+CORE_KEYS = ("model", "query", "instruction", "settings", "stats", "problems", "documents")
+
+
+def test_score_json_equals_the_export_of_its_logged_run(score, corpus, long_doc, tmp_path):
+    db = tmp_path / "runs.db"
+    args = (corpus, long_doc, "-q", "tides", "--chunk-tokens", "32", "--chunk-overlap", "8", "--db", db)
+    printed = ok_json(score(*args, "-f", "json"))
+    (run,) = stored_runs(db)
+    exported = runner.invoke(app, ["sessions", "export", "--run", str(run.id), "--format", "json", "--db", str(db)])
+    ok(exported)
+    (logged,) = json.loads(exported.stdout)
+    assert {k: logged[k] for k in CORE_KEYS} == {k: printed[k] for k in CORE_KEYS}  # exactly: same rounding
+    assert set(printed) == set(CORE_KEYS)
+    assert logged["run_id"] == run.id and logged["status"] == "done"
+    assert {"session", "created_at", "finished_at"} <= logged.keys()
+
+
+def test_score_csv_and_export_csv_share_their_columns(score, corpus, tmp_path):
+    db = tmp_path / "runs.db"
+    printed = score(corpus, "-q", "capital of France", "--db", db, "-f", "csv")
+    ok(printed)
+    (run,) = stored_runs(db)
+    exported = runner.invoke(app, ["sessions", "export", "--run", str(run.id), "--format", "csv", "--db", str(db)])
+    ok(exported)
+    assert printed.stdout.splitlines()[0] == exported.stdout.splitlines()[0]
+    mine = list(csv.DictReader(io.StringIO(printed.stdout)))
+    theirs = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [r["run_id"] for r in mine] == [""] * len(mine)  # not read from the log
+    assert [r | {"run_id": ""} for r in theirs] == mine

@@ -42,6 +42,28 @@ def test_tau_known_case_with_ties():
     assert kendall_tau_b([12, 2, 1, 12, 2], [1, 4, 7, 1, 0]) == pytest.approx(-0.47140452079103173)
 
 
+def test_tau_hand_computed_values():
+    # Computed by hand, not by scipy (which is what kendall_tau_b calls).
+    ranks = [1, 2, 3, 4]
+    assert kendall_tau_b(ranks, ranks) == pytest.approx(1.0)
+    assert kendall_tau_b(ranks, ranks[::-1]) == pytest.approx(-1.0)
+    # One adjacent swap in 4: 5 concordant, 1 discordant of 6 pairs -> 4/6.
+    assert kendall_tau_b(ranks, [2, 1, 3, 4]) == pytest.approx(2 / 3)
+    # Two items: concordant or discordant, nothing in between.
+    assert kendall_tau_b([1, 2], [10, 20]) == pytest.approx(1.0)
+    assert kendall_tau_b([1, 2], [20, 10]) == pytest.approx(-1.0)
+    # Ties: x = 1,1,2; y = 1,2,3. Pairs: (1,2) tied on x; (1,3), (2,3) concordant.
+    # tau-b = 2 / sqrt((3 - 1) * 3) = 2 / sqrt(6)
+    assert kendall_tau_b([1, 1, 2], [1, 2, 3]) == pytest.approx(2 / math.sqrt(6))
+    # Identical rankings with ties still give exactly 1 under tau-b.
+    assert kendall_tau_b([1, 1, 2, 3], [1, 1, 2, 3]) == pytest.approx(1.0)
+
+
+def test_tau_degenerate_cases_never_nan():
+    for x, y in [([], []), ([1.0], [2.0]), ([3.0, 3.0], [1.0, 2.0]), ([1.0, 2.0, 3.0], [5.0, 5.0, 5.0]), ([2.0] * 4, [2.0] * 4)]:
+        assert kendall_tau_b(x, y) is None
+
+
 def test_tau_undefined_cases():
     assert kendall_tau_b([], []) is None
     assert kendall_tau_b([1.0], [2.0]) is None

@@ -37,7 +37,7 @@ def test_json_export(log, two_runs):
     assert [d["id"] for d in run["documents"]] == [d.doc_id for d in result.documents]
     doc = run["documents"][0]
     assert set(doc) == {"id", "path", "score", "rank", "chunks"}
-    assert doc["rank"] == 1 and doc["score"] == result.documents[0].score
+    assert doc["rank"] == 1 and doc["score"] == round(result.documents[0].score, 6)  # as `score` rounds
     chunk = doc["chunks"][2]
     assert set(chunk) == {"index", "start", "end", "tokens", "score", "logit", "truncated"}
     assert chunk["index"] == 2 and chunk["truncated"] is True
@@ -59,6 +59,10 @@ def test_csv_export(log, two_runs):
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) == 18
     first_run = [r for r in rows if int(r["run_id"]) == ids[0]]
+    # rows as `score --format csv` writes them: documents best first, chunks in document order
+    assert [r["doc_id"] for r in first_run[::3]] == [d.doc_id for d in results[0].documents]
+    assert [int(r["chunk_index"]) for r in first_run[:3]] == [0, 1, 2]
+    first_run.sort(key=lambda r: int(r["chunk_rank"]))
     assert [int(r["chunk_rank"]) for r in first_run] == list(range(1, 10))
     best = results[0].ranked_chunks()[0]
     assert first_run[0]["doc_id"] == best.doc_id
@@ -87,3 +91,72 @@ def test_unscored_documents_are_listed_last(log):
     run = json.loads(out.getvalue())[0]
     assert run["status"] == "running"
     assert [(d["id"], d["rank"]) for d in run["documents"]] == [("doc0.txt", None), ("doc1.txt", None)]
+
+
+# --------------------------------------------------------------------------------------------
+# Non-finite numbers: JSON stays valid, the reason is kept
+# --------------------------------------------------------------------------------------------
+
+
+def _strict_loads(text: str):
+    def refuse(constant):
+        raise AssertionError(f"invalid JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _poison(documents):
+    """The best document's first chunk and the document score become NaN, as a broken fp16 run."""
+    doc = documents[0]
+    doc.score = float("nan")
+    doc.chunks[0].logit = float("nan")
+    doc.chunks[0].score = float("nan")
+    return doc.doc_id
+
+
+def _check_nan_run(run: dict, doc_id: str) -> None:
+    doc = next(d for d in run["documents"] if d["id"] == doc_id)
+    assert doc["score"] is None and "score was NaN" in doc["note"]
+    chunk = doc["chunks"][0]
+    assert chunk["score"] is None and chunk["logit"] is None
+    assert "score was NaN" in chunk["note"] and "logit was NaN" in chunk["note"]
+    assert "non-finite logits" in chunk["note"]
+    assert any(p.startswith(f"{doc_id} chunk 0:") for p in run["problems"])
+    assert any(p.startswith(f"{doc_id}:") for p in run["problems"])
+
+
+def test_nan_is_null_with_its_reason_in_the_live_format():
+    from workbench.run_format import csv_rows, write_json, write_jsonl
+
+    result = make_result(make_documents(2, 3))
+    doc_id = _poison(result.documents)
+    out = io.StringIO()
+    write_json(result, out)
+    _check_nan_run(_strict_loads(out.getvalue()), doc_id)
+    out = io.StringIO()
+    write_jsonl(result, out)
+    lines = [_strict_loads(line) for line in out.getvalue().splitlines()]
+    assert lines[0]["score"] is None and "NaN" in lines[0]["note"]
+    row = next(csv_rows(result))
+    assert row["score"] is None and "NaN" in row["note"]
+
+
+def test_nan_is_null_with_its_reason_in_the_export(log):
+    from workbench.run_format import dumps
+    from workbench.store.export import run_to_dict
+
+    session = log.create_session("nan")
+    docs = make_documents(2, 3)
+    run_id = log.log_result(session, docs, make_result(docs), FINGERPRINT)
+    stored = log.load_run(run_id)
+    doc_id = _poison(stored.document_scores)
+    run = _strict_loads(dumps(run_to_dict(stored), indent=2))
+    _check_nan_run(run, doc_id)
+    assert run["run_id"] == run_id
+
+
+def test_a_non_finite_number_that_slips_through_fails_loudly():
+    from workbench.run_format import dumps
+
+    with pytest.raises(ValueError):
+        dumps({"score": float("nan")})

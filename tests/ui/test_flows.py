@@ -8,6 +8,7 @@ import os
 import sys
 from contextlib import nullcontext
 
+import pytest
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from workbench.engine.loading import LoadOptions
@@ -304,7 +305,9 @@ async def test_copy_chunk_and_ranking_use_the_clipboard(make_app, monkeypatch):
         doc = next(d for d in app.documents if d.id == best.doc_id)
         assert copied == [best.chunk.text_of(doc.text)]
         await pilot.press("ctrl+g")
-        assert copied[-1].startswith("doc_rank,doc_id")
+        from workbench.run_format import CSV_COLUMNS
+
+        assert copied[-1].splitlines()[0] == ",".join(CSV_COLUMNS)  # the columns of `score --format csv`
 
 
 async def test_run_log_records_completed_runs(make_app):
@@ -337,15 +340,74 @@ async def test_model_load_failure_shows_a_notice_and_editing_still_works(make_ap
         assert app.query_text() == "mars rover"
 
 
-async def test_offline_fallback_is_shown_loudly(make_app, tiny_scorer):
+def fallback_app(make_app, tiny_scorer):
     fallback = SlowScorer(tiny_scorer, delay=0)
     fallback.info = dataclasses.replace(tiny_scorer.info, kind="embedding-fallback", fallback_reason="hub offline")
-    app = make_app(scorer=fallback, query="mars")
+    return make_app(scorer=fallback, query="mars")
+
+
+def shown_lines(widget) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_offline_fallback_is_shown_loudly(make_app, tiny_scorer):
+    app = fallback_app(make_app, tiny_scorer)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         assert "OFFLINE FALLBACK" in status_text(app)
         banner = app.main.query_one("#fallback-banner")
-        assert banner.display and "hub offline" in str(banner.render())
+        assert banner.display
+        shown = " ".join(shown_lines(banner))
+        assert "ignores the instruction" in shown and "cosine similarity" in shown
+        assert "not probabilities" in shown
+        # The reason, too long for the banner, is in a notice and on the help screen.
+        assert any("hub offline" in notice and "instruction is ignored" in notice for notice, _ in app.notices)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        note = str(app.screen.query_one("#help-note").render())
+        assert "hub offline" in note and "instruction is ignored" in note and "not a probability" in note
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_offline_fallback_banner_reads_completely(make_app, tiny_scorer, size):
+    app = fallback_app(make_app, tiny_scorer)
+    async with app.run_test(size=size) as pilot:
+        await wait_ranked(pilot)
+        banner = app.main.query_one("#fallback-banner")
+        lines = shown_lines(banner)
+        assert lines and "OFFLINE FALLBACK" in lines[0] and "ignores the instruction" in lines[0]
+        for line in lines:
+            assert line and not line.endswith("…") and len(line) <= banner.size.width
+
+
+async def test_help_lists_each_key_once_per_pane(make_app):
+    app = make_app(query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        for title, bindings in app.help_groups():
+            keys = [b.key for b in bindings if b.description and b.id]  # what F1 lists
+            assert len(keys) == len(set(keys)), f"{title}: a key listed twice: {keys}"
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert not app.screen.query("#help-note")  # a real reranker: no fallback note
+        await pilot.press("escape")
+
+
+async def test_document_ranking_space_filters_and_enter_does_not(make_app):
+    app = make_app(query="planet")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        await pilot.press("f2")
+        doc_list = app.main.query_one("#doc-table")
+        doc_list.focus()
+        await pilot.pause()
+        first = doc_list.keys()[0]
+        await pilot.press("enter")
+        assert app.doc_filter is None
+        await pilot.press("space")
+        assert app.doc_filter == first
+        await pilot.press("space")
+        assert app.doc_filter is None
 
 
 async def test_empty_query_shows_a_hint_and_does_not_run(make_app):

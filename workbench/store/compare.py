@@ -8,8 +8,11 @@ the spans that happen to coincide; the comparison says how many (`common`).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from scipy.stats import kendalltau
 
 from workbench.store.database import Store
 from workbench.store.errors import RunNotFoundError
@@ -121,65 +124,21 @@ def top_k_overlap(best_first_a: Sequence, best_first_b: Sequence, k: int) -> flo
 
 
 def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Kendall's tau-b of paired values (ties allowed), in O(n log n) (Knight's method).
+    """Kendall's tau-b of paired values, from `scipy.stats.kendalltau(variant="b")`.
 
-    None when it is undefined: fewer than two pairs, or all values tied on either side.
+    Variant b because scores can tie (equal logits, chunks cut identically): tau-b corrects the
+    denominator for ties on either side, so identical rankings give exactly 1 even with ties.
+    Only the statistic is used; the p-value is ignored.
+
+    None when it is undefined (scipy returns nan): fewer than two pairs, or every value tied on
+    either side (a constant ranking). Screens show None as "n/a".
     """
-    n = len(x)
-    if n != len(y):
+    if len(x) != len(y):
         raise ValueError("kendall_tau_b needs two sequences of the same length")
-    if n < 2:
-        return None
-    pairs = sorted(zip(x, y))
-    total = n * (n - 1) // 2
-    tied_x = _tied_pairs(p[0] for p in pairs)
-    tied_xy = _tied_pairs(pairs)
-    ys = [p[1] for p in pairs]
-    # Sorted by (x, y), a discordant pair is exactly an inversion of y; pairs tied on x are in
-    # y order already and count as none.
-    discordant = _sort_counting_inversions(ys)
-    tied_y = _tied_pairs(ys)  # ys is sorted now
-    denominator = math.sqrt((total - tied_x) * (total - tied_y))
-    if denominator == 0:
-        return None
-    concordant_minus_discordant = total - tied_x - tied_y + tied_xy - 2 * discordant
-    return concordant_minus_discordant / denominator
-
-
-def _tied_pairs(sorted_values) -> int:
-    """Pairs of equal neighbours-in-a-run in an already sorted sequence: sum of t(t-1)/2."""
-    count, run, previous, first = 0, 0, None, True
-    for value in sorted_values:
-        if not first and value == previous:
-            run += 1
-        else:
-            count += run * (run + 1) // 2
-            run = 0
-        previous, first = value, False
-    return count + run * (run + 1) // 2
-
-
-def _sort_counting_inversions(values: list) -> int:
-    """Sort `values` in place (bottom-up merge sort); return pairs i<j with values[i] > values[j]."""
-    n = len(values)
-    inversions, width = 0, 1
-    buffer = values[:]
-    while width < n:
-        for lo in range(0, n, 2 * width):
-            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if values[i] <= values[j]:
-                    buffer[k] = values[i]
-                    i += 1
-                else:
-                    buffer[k] = values[j]
-                    inversions += mid - i
-                    j += 1
-                k += 1
-            buffer[k : k + mid - i] = values[i:mid]
-            k += mid - i
-            buffer[k : k + hi - j] = values[j:hi]
-        values[:] = buffer
-        width *= 2
-    return inversions
+    if len(x) < 2:
+        return None  # scipy would warn and return nan
+    with warnings.catch_warnings():
+        # Constant input: scipy warns and returns nan, which we report as None.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tau = float(kendalltau(x, y, variant="b").statistic)
+    return None if math.isnan(tau) else tau

@@ -1,20 +1,19 @@
 """Writing stored runs out as JSON, JSON Lines or CSV.
 
-JSON and JSONL carry the same run object as `workbench score --format json` ("model", "query",
-"instruction", "documents" with their "chunks"), plus where the run lives in the log. CSV has one
-row per chunk score, for spreadsheets and pandas.
+JSON and JSONL carry the run object of workbench.run_format, the same as `workbench score --format
+json`, plus where the run lives in the log. CSV has one row per chunk score in the same columns as
+`score --format csv` (run_format.CSV_COLUMNS), for spreadsheets and pandas.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal, TextIO
 
+from workbench import run_format
+from workbench.run_format import CSV_COLUMNS, csv_writer, dumps, run_dict  # noqa: F401 - CSV_COLUMNS re-exported
 from workbench.store.database import Store
 from workbench.store.errors import RunNotFoundError, StoreError
 from workbench.store.reading import load_run
@@ -23,88 +22,25 @@ from workbench.store.records import StoredRun
 ExportFormat = Literal["json", "jsonl", "csv"]
 EXPORT_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
 
-CSV_COLUMNS = (
-    "run_id", "query", "doc_id", "path", "doc_rank", "doc_score", "chunk_index", "start", "end",
-    "tokens", "chunk_rank", "score", "logit",
-)
-
 
 def run_to_dict(run: StoredRun) -> dict:
-    """One run in the `score --format json` shape, plus run_id, session, created_at, settings."""
+    """One run in the `score --format json` shape (workbench.run_format), led by what only a
+    logged run has: run_id, session, status, created_at, finished_at."""
     scored = {d.doc_id for d in run.document_scores}
-    ranked = sorted(run.document_scores, key=lambda d: d.rank)
     # Documents a cancelled run never reached are listed last, without a score.
     unscored = [d for d in run.documents if d.id not in scored]
     return {
         "run_id": run.id,
         "session": {"id": run.session_id, "name": run.session_name},
-        "created_at": run.created_at,
         "status": run.status,
-        "model": run.model.to_dict(),
-        "query": run.query,
-        "instruction": run.instruction,
-        "settings": {
-            "chunk_tokens": run.chunking.tokens,
-            "chunk_overlap": run.chunking.overlap,
-            "aggregate": run.aggregate,
-            "top_k": run.top_k,
-        },
-        "stats": {
-            "pairs": run.stats.pairs,
-            "scored": run.stats.scored,
-            "cached": run.stats.cached,
-            "prompt_tokens": run.stats.prompt_tokens,
-            "latency_s": run.stats.latency_s,
-            "first_result_s": run.stats.first_result_s,
-        },
-        "documents": [
-            {
-                "id": d.doc_id,
-                "path": d.path,
-                "score": _number(d.score),
-                "rank": d.rank,
-                "chunks": [
-                    {
-                        "index": c.chunk.index,
-                        "start": c.chunk.start,
-                        "end": c.chunk.end,
-                        "tokens": c.chunk.tokens,
-                        "score": _number(c.score),
-                        "logit": _number(c.logit),
-                        "truncated": c.truncated,
-                    }
-                    for c in d.chunks
-                ],
-            }
-            for d in ranked
-        ]
-        + [
-            {"id": d.id, "path": d.path, "score": None, "rank": None, "chunks": []}
-            for d in unscored
-        ],
-    }
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+    } | run_dict(run.to_rank_result(), unscored=unscored)
 
 
 def csv_rows(run: StoredRun) -> Iterator[dict]:
-    """One row per chunk score, best chunk first."""
-    documents = {d.doc_id: d for d in run.document_scores}
-    for rank, chunk in enumerate(run.chunk_scores, start=1):
-        document = documents.get(chunk.doc_id)
-        yield {
-            "run_id": run.id,
-            "query": run.query,
-            "doc_id": chunk.doc_id,
-            "path": document.path if document else None,
-            "doc_rank": document.rank if document else None,
-            "doc_score": document.score if document else None,
-            "chunk_index": chunk.chunk.index,
-            "start": chunk.chunk.start,
-            "end": chunk.chunk.end,
-            "tokens": chunk.chunk.tokens,
-            "chunk_rank": rank,
-            "score": chunk.score,
-            "logit": chunk.logit,
-        }
+    """The run's rows in the shared CSV_COLUMNS, as `score --format csv` writes them."""
+    return run_format.csv_rows(run.to_rank_result(), run_id=run.id)
 
 
 def check_export_target(output: Path, database: Path, force: bool) -> None:
@@ -144,20 +80,19 @@ def export_runs(store: Store, run_ids: Sequence[int], fmt: ExportFormat, out: Te
     runs = (load_run(store, run_id) for run_id in run_ids)
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
+        writer = csv_writer(out)
         for run in runs:
             writer.writerows(csv_rows(run))
             count += 1
     elif fmt == "jsonl":
         for run in runs:
-            out.write(json.dumps(run_to_dict(run), ensure_ascii=False) + "\n")
+            out.write(dumps(run_to_dict(run)) + "\n")
             count += 1
     else:
         out.write("[")
         for run in runs:
             out.write(",\n" if count else "\n")
-            out.write(json.dumps(run_to_dict(run), ensure_ascii=False, indent=2))
+            out.write(dumps(run_to_dict(run), indent=2))
             count += 1
         out.write("\n]\n" if count else "]\n")
     return count
@@ -169,9 +104,3 @@ def _require_runs(store: Store, run_ids: Sequence[int]) -> None:
             if not db.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone():
                 raise RunNotFoundError(f"no run with id {run_id}")
 
-
-def _number(value: float | None) -> float | None:
-    # JSON has no NaN/Infinity; a strict parser would reject the whole file for one odd logit.
-    if value is None or math.isfinite(value):
-        return value
-    return None

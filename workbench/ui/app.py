@@ -34,6 +34,7 @@ from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, 
 from .output_actions import OutputActions
 from .presets import InstructionPresets, PresetError, StorePresets
 from .run_logging import RunLog, open_run_log
+from .screens.help import FALLBACK_BANNER
 from .screens.main import MainScreen
 from .scoring import LiveScorer, RunInputs
 from .views import ViewUpdates
@@ -152,11 +153,15 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         banner = self.main.query_one("#fallback-banner")
         banner.set_class(info.is_fallback, "-visible")
         if info.is_fallback:
-            banner.update(
-                f"OFFLINE FALLBACK: no reranker could be loaded. Scores come from the embedding model "
-                f"{info.model_id}, not from Qwen3-Reranker. Why: {info.fallback_reason}"
+            # Short lines that read completely at 80 columns; the reason goes to a notice and F1.
+            banner.update(Text("\n".join(FALLBACK_BANNER), no_wrap=True, overflow="ellipsis"))
+            self.notify(
+                f"{info.fallback_reason or 'no reranker could be loaded'}. Scores are cosine similarity, "
+                "not probabilities; the instruction is ignored.",
+                title="Offline fallback in use",
+                severity="warning",
+                timeout=15,
             )
-            self.notify(info.fallback_reason or "", title="Offline fallback in use", severity="warning", timeout=15)
         for notice in message.notices:
             self.notify(notice, title="Run log", severity="warning", timeout=10)
         self.say("Model ready.")

@@ -11,7 +11,7 @@ from workbench.engine.types import AGGREGATES
 
 from .presets import PresetError
 from .screens.compare import CompareScreen
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, fallback_note
 from .screens.history import HistoryScreen
 from .screens.main import MainScreen
 from .widgets.chunk_list import ChunkList, DocList
@@ -46,7 +46,9 @@ class HelpAndPalette:
         ]
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_groups()))
+        info = self.scorer.info if self.scorer is not None else None
+        note = fallback_note(info.fallback_reason) if info is not None and info.is_fallback else None
+        self.push_screen(HelpScreen(self.help_groups(), note))
 
     def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         yield "Help: keys", "Every key binding (F1)", self.action_help

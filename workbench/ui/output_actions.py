@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 from textual import work
 
-from workbench.report import result_dict, write_csv, write_jsonl
+from workbench.run_format import write_csv, write_json, write_jsonl
 
 from .messages import ExportDone, PromptExplained
 from .presets import PresetError
@@ -22,10 +21,8 @@ EXPORT_FORMATS = {".json": "JSON", ".jsonl": "JSONL", ".csv": "CSV"}
 
 
 def export_text(result, suffix: str) -> str:
-    if suffix == ".json":
-        return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
     out = io.StringIO()
-    (write_jsonl if suffix == ".jsonl" else write_csv)(result, out)
+    {".json": write_json, ".jsonl": write_jsonl}.get(suffix, write_csv)(result, out)
     return out.getvalue()
 
 

@@ -32,7 +32,7 @@ def score_text(score: float) -> Text:
 class ChunkList(LineList[ChunkScore]):
     COLUMNS = (("#", 4), ("score", 11), ("document", 16), ("chunk", 6), ("at", 8), ("text", 0))
     BINDINGS = [
-        Binding("enter", "select", "Show the chunk in its document", id="ranking.show"),
+        Binding("enter", "select", "Chunk list: show the chunk in its document", id="ranking.show"),
         Binding("s", "app.cycle_sort", "Sort by score / document / position", id="ranking.sort"),
         Binding("f", "app.cycle_filter", "Filter: one document at a time, then all", id="ranking.filter"),
     ]
@@ -75,7 +75,11 @@ class DocRow:
 
 class DocList(LineList[DocRow]):
     COLUMNS = (("#", 4), ("score", 11), ("chunks", 8), ("document", 0))
-    BINDINGS = [Binding("enter", "select", "Show only this document's chunks (again: all)", id="ranking.doc-filter")]
+    # Not enter: in the ranking pane enter means "show the chunk in its document" (ChunkList), and
+    # F1 lists the pane's keys together, so each key keeps one meaning there.
+    BINDINGS = [
+        Binding("space", "select", "Document ranking: show only this document's chunks (again: all)", id="ranking.doc-filter")
+    ]
 
     def row_key(self, row: DocRow) -> str:
         return row.doc_id

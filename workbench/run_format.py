@@ -1,0 +1,175 @@
+"""The run format: the one JSON object (and CSV rows) a ranking is written out as.
+
+Used by `workbench score --format json/jsonl/csv`, the app's export (ctrl+s) and clipboard copy,
+and `workbench sessions export`. A live RankResult and a stored run (through
+StoredRun.to_rank_result) go through the same functions, so the same run reads the same both ways.
+
+JSON never holds NaN or Infinity: a non-finite number becomes null, the value it had is named in a
+`note` on that chunk or document and in the run's `problems` list, and every writer here dumps with
+allow_nan=False so a regression fails loudly instead of writing invalid JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from .engine.types import ChunkScore, Document, DocumentScore, RankResult
+
+# One row per chunk score, documents best first and chunks in document order. `run_id` is empty
+# for a run that was not read from the log; `chunk_rank` is the chunk's rank among all chunks.
+CSV_COLUMNS = (
+    "run_id", "query", "doc_rank", "doc_id", "path", "doc_score", "chunk_index", "start", "end",
+    "tokens", "chunk_rank", "score", "logit", "truncated", "note",
+)
+
+NON_FINITE_REASON = "the model produced non-finite logits"
+
+
+def _number(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, digits)
+
+
+def _non_finite(**values: float | None) -> str | None:
+    """'score was NaN, logit was inf (...)' for the values that are not finite, else None."""
+    bad = [f"{name} was {_spell(v)}" for name, v in values.items() if v is not None and not math.isfinite(v)]
+    return f"{', '.join(bad)} ({NON_FINITE_REASON})" if bad else None
+
+
+def _spell(value: float) -> str:
+    return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def chunk_dict(c: ChunkScore) -> dict:
+    out = {
+        "index": c.chunk.index,
+        "start": c.chunk.start,
+        "end": c.chunk.end,
+        "tokens": c.chunk.tokens,
+        "score": _number(c.score, 6),
+        "logit": _number(c.logit, 6),
+        "truncated": c.truncated,
+    }
+    note = _non_finite(score=c.score, logit=c.logit)
+    if note:
+        out["note"] = note
+    return out
+
+
+def document_dict(d: DocumentScore) -> dict:
+    out = {
+        "id": d.doc_id,
+        "path": d.path,
+        "score": _number(d.score, 6),
+        "rank": d.rank,
+        "chunks": [chunk_dict(c) for c in d.chunks],
+    }
+    note = _non_finite(score=d.score)
+    if note:
+        out["note"] = note
+    return out
+
+
+def problems(result: RankResult, top: int | None = None) -> list[str]:
+    """One line per document or chunk whose numbers could not be written as numbers."""
+    found = []
+    for d in _documents(result, top):
+        note = _non_finite(score=d.score)
+        if note:
+            found.append(f"{d.doc_id}: {note}")
+        for c in d.chunks:
+            note = _non_finite(score=c.score, logit=c.logit)
+            if note:
+                found.append(f"{d.doc_id} chunk {c.chunk.index}: {note}")
+    return found
+
+
+def run_dict(result: RankResult, top: int | None = None, unscored: Iterable[Document] = ()) -> dict:
+    """The run object: model, query, instruction, settings, stats, problems, documents best first.
+
+    `unscored` are documents a stopped run never reached: listed last, with null score and rank."""
+    stats = result.stats
+    return {
+        "model": result.model.to_dict(),
+        "query": result.query,
+        "instruction": result.instruction,
+        "settings": {
+            "chunk_tokens": result.chunking.tokens,
+            "chunk_overlap": result.chunking.overlap,
+            "aggregate": result.aggregate,
+            "top_k": result.top_k,
+        },
+        "stats": {
+            "pairs": stats.pairs,
+            "scored": stats.scored,
+            "cached": stats.cached,
+            "prompt_tokens": stats.prompt_tokens,
+            "latency_s": _number(stats.latency_s, 4),
+            "first_result_s": _number(stats.first_result_s, 4),
+            "tokens_per_s": _number(stats.tokens_per_s, 1),
+        },
+        "problems": problems(result, top),
+        "documents": [document_dict(d) for d in _documents(result, top)]
+        + [{"id": d.id, "path": d.path, "score": None, "rank": None, "chunks": []} for d in unscored],
+    }
+
+
+def csv_rows(result: RankResult, top: int | None = None, run_id: int | None = None) -> Iterator[dict]:
+    """One row per chunk score (CSV_COLUMNS), documents best first, chunks in document order."""
+    chunk_rank = {(c.doc_id, c.chunk.index): rank for rank, c in enumerate(result.ranked_chunks(), start=1)}
+    for d in _documents(result, top):
+        for c in d.chunks:
+            chunk = chunk_dict(c)
+            yield {
+                "run_id": run_id,
+                "query": result.query,
+                "doc_rank": d.rank,
+                "doc_id": d.doc_id,
+                "path": d.path,
+                "doc_score": _number(d.score, 6),
+                "chunk_index": chunk["index"],
+                "start": chunk["start"],
+                "end": chunk["end"],
+                "tokens": chunk["tokens"],
+                "chunk_rank": chunk_rank.get((c.doc_id, c.chunk.index)),
+                "score": chunk["score"],
+                "logit": chunk["logit"],
+                "truncated": chunk["truncated"],
+                "note": "; ".join(n for n in (_non_finite(doc_score=d.score), chunk.get("note")) if n),
+            }
+
+
+def csv_writer(out: TextIO) -> csv.DictWriter:
+    """A writer for CSV_COLUMNS, its header already written."""
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    return writer
+
+
+def dumps(obj, indent: int | None = None) -> str:
+    """JSON text of a run object; raises ValueError on a NaN or Infinity that slipped through."""
+    return json.dumps(obj, ensure_ascii=False, indent=indent, allow_nan=False)
+
+
+def write_json(result: RankResult, out: TextIO, top: int | None = None) -> None:
+    out.write(dumps(run_dict(result, top), indent=2) + "\n")
+
+
+def write_csv(result: RankResult, out: TextIO, top: int | None = None) -> None:
+    csv_writer(out).writerows(csv_rows(result, top))
+
+
+def write_jsonl(result: RankResult, out: TextIO, top: int | None = None) -> None:
+    """One document per line, each carrying the query and model so lines stand alone."""
+    head = {"query": result.query, "model": result.model.model_id}
+    for d in _documents(result, top):
+        out.write(dumps(head | document_dict(d)) + "\n")
+
+
+def _documents(result: RankResult, top: int | None) -> list[DocumentScore]:
+    return result.documents[:top] if top else result.documents
