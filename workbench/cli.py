@@ -102,15 +102,11 @@ def _aggregation(settings, aggregate, top_k) -> tuple[str, int]:
 
 
 def _load_settings():
-    from pydantic import ValidationError
-
-    from .settings import Settings
+    from .settings import ConfigError, Settings
 
     try:
         return Settings()
-    except ValidationError as e:
-        _fail(f"bad setting in the environment or config file: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}", 2)
-    except ValueError as e:  # settings.ConfigError: already one line naming the file or variable
+    except ConfigError as e:  # already one line naming the file (and line) or the variable
         _fail(str(e), 2)
 
 

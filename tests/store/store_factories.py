@@ -119,3 +119,27 @@ def fill_cache(db_path: str, worker: int, keys: int) -> int:
     store.close()
     assert got == {f"k{i}": float(i) for i in range(keys)}
     return len(got)
+
+
+def kill_mid_run(script: str, db: Path, while_alive=None) -> int:
+    """Run `script` (Python source given the database path as argv[1]) in a child process; once it
+    prints the id of the run it began, call `while_alive(run_id)` if given, then kill the child
+    with SIGKILL, as a crash or `kill -9` would. Returns the run id."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    here = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent.parent), str(here)])}
+    child = subprocess.Popen([sys.executable, "-c", script, str(db)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        run_id = int(child.stdout.readline())
+        if while_alive is not None:
+            while_alive(run_id)
+        return run_id
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        child.stdout.close()
+        assert child.returncode == -signal.SIGKILL

@@ -10,7 +10,7 @@ import pytest
 from store_factories import FINGERPRINT, make_documents, make_result
 
 from workbench.store import RunNotFoundError
-from workbench.store.export import CSV_COLUMNS
+from workbench.run_format import CSV_COLUMNS
 
 
 @pytest.fixture

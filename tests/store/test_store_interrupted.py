@@ -3,8 +3,6 @@ made room for that upgrades an old database without losing anything."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from store_factories import FINGERPRINT, make_documents, make_result
+from store_factories import FINGERPRINT, kill_mid_run, make_documents, make_result
 from typer.testing import CliRunner
 
 from workbench.cli_sessions import sessions_app
@@ -23,8 +21,6 @@ from workbench.store.history import history_page
 from workbench.store.liveness import this_writer
 from workbench.store.schema import APPLICATION_ID, SCHEMA_STEPS, _V1_RUN_COLUMNS, migrate
 
-HERE = Path(__file__).parent
-REPO = HERE.parent.parent
 
 app = typer.Typer()
 app.add_typer(sessions_app)
@@ -62,16 +58,11 @@ def status_in_file(db: Path, run_id: int) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_run_whose_process_was_killed_shows_interrupted(tmp_path):
     db = tmp_path / "w.db"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
-    child = subprocess.Popen([sys.executable, "-c", BEGIN_AND_HANG, str(db)],
-                             stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        run_id = int(child.stdout.readline())
+
+    def logged_as_running(run_id: int) -> None:
         assert status_in_file(db, run_id) == "running"
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        child.stdout.close()
+
+    run_id = kill_mid_run(BEGIN_AND_HANG, db, while_alive=logged_as_running)
 
     listed = runner.invoke(app, ["sessions", "list", "--db", str(db)])
     assert listed.exit_code == 0, listed.output

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from store_factories import FINGERPRINT, make_documents, make_result, write_runs
+from store_factories import FINGERPRINT, kill_mid_run, make_documents, make_result, write_runs
 
 from workbench.store import RunLog, StoreBusyError, open_store
 
-HERE = Path(__file__).parent
-REPO = HERE.parent.parent
 
 
 def _damage_pages(path: Path) -> None:
@@ -139,16 +135,7 @@ KILLED_CHILD = textwrap.dedent(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_kill_9_mid_run_keeps_inputs_and_the_run_reads_interrupted(tmp_path):
     path = tmp_path / "w.db"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
-    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(path)],
-                             stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        run_id = int(child.stdout.readline())
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
+    run_id = kill_mid_run(KILLED_CHILD, path)
 
     store = open_store(path, busy_timeout=1)
     assert store.notice is None

@@ -12,8 +12,6 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scipy.stats import kendalltau
-
 from workbench.store.database import Store
 from workbench.store.errors import RunNotFoundError
 
@@ -137,6 +135,10 @@ def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float | None:
         raise ValueError("kendall_tau_b needs two sequences of the same length")
     if len(x) < 2:
         return None  # scipy would warn and return nan
+    # Imported here: scipy.stats takes a noticeable part of a second, and every CLI command
+    # imports the store; only a comparison needs it.
+    from scipy.stats import kendalltau
+
     with warnings.catch_warnings():
         # Constant input: scipy warns and returns nan, which we report as None.
         warnings.simplefilter("ignore", RuntimeWarning)

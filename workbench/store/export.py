@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from workbench import run_format
-from workbench.run_format import CSV_COLUMNS, csv_writer, dumps, run_dict  # noqa: F401 - CSV_COLUMNS re-exported
+from workbench.run_format import csv_writer, dumps, run_dict
 from workbench.store.database import Store
 from workbench.store.errors import RunNotFoundError, StoreError
 from workbench.store.reading import load_run

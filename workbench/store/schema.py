@@ -174,6 +174,8 @@ def _v2_interrupted_runs(db: Database) -> None:
 
     SQLite cannot alter a CHECK constraint, so `runs` is rebuilt the documented way (create,
     copy, drop, rename); `migrate` runs steps with foreign keys off so the drop cascades nothing.
+    The columns are written out again rather than derived from step 1: a step is history, and
+    must create the same table however later code changes.
     """
     db.execute(
         """
