@@ -166,3 +166,26 @@ def test_an_unknown_aggregate_is_refused_before_any_scoring(tiny_scorer):
         Ranker(tiny_scorer).rank(QUERY, INSTR, _docs(), aggregate="median")
     with pytest.raises(ValueError):
         aggregate([], "median")
+
+
+def test_a_non_finite_logit_is_not_served_from_the_cache_next_time(tiny_scorer, monkeypatch):
+    """fp16 can overflow to NaN; that pair must be scored afresh next time, not replayed."""
+    import math
+
+    from workbench.engine.cache import MemoryScoreCache
+
+    cache = MemoryScoreCache()
+    docs = _docs()[:1]
+    real = tiny_scorer.score_prompts
+
+    def overflowing(prompts, should_cancel=None):
+        for batch in real(prompts, should_cancel):
+            yield [(i, float("nan")) for i, _ in batch]
+
+    monkeypatch.setattr(tiny_scorer, "score_prompts", overflowing)
+    broken = Ranker(tiny_scorer, cache).rank(QUERY, INSTR, docs, ChunkSettings(tokens=32, overlap=0))
+    assert all(math.isnan(c.logit) for c in broken.ranked_chunks())
+    monkeypatch.setattr(tiny_scorer, "score_prompts", real)
+    again = Ranker(tiny_scorer, cache).rank(QUERY, INSTR, docs, ChunkSettings(tokens=32, overlap=0))
+    assert again.stats.cached == 0 and again.stats.scored == len(again.ranked_chunks())
+    assert all(math.isfinite(c.logit) for c in again.ranked_chunks())

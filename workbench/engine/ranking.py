@@ -3,6 +3,7 @@ batch by batch, aggregate per document. Used alike by the CLI, the UI and the be
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -112,7 +113,9 @@ class Ranker:
         try:
             for batch in self.scorer.score_prompts([prompts[i] for i in todo], should_cancel):
                 done = [(todo[j], logit) for j, logit in batch]
-                self.cache.put_many(fingerprint, {keys[i]: logit for i, logit in done})
+                # A non-finite logit (fp16 overflow, say) is a failure, not a result: never
+                # cached, so the next run scores the pair again (and SQLite could not store it).
+                self.cache.put_many(fingerprint, {keys[i]: logit for i, logit in done if math.isfinite(logit)})
                 stats.scored += len(done)
                 stats.prompt_tokens += sum(prompts[i].tokens for i, _ in done)
                 report(done, cached=False)
