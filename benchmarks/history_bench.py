@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from store_bench import make_run, report, timed  # noqa: E402
 
 from workbench.engine.loading import LoadOptions, load_scorer  # noqa: E402
-from workbench.runlog import RunLogger  # noqa: E402
+from workbench.session.sqlite_recorder import SqliteRecorder  # noqa: E402
 from workbench.store import RunLog, open_store  # noqa: E402
 from workbench.store.history import chunk_snippets, history_page  # noqa: E402
-from workbench.ui.history_source import PAGE_SIZE, HistorySource  # noqa: E402
+from workbench.session.history import PAGE_SIZE  # noqa: E402
 
 
 def fill(path: Path, runs: int) -> None:
@@ -44,19 +44,19 @@ def fill(path: Path, runs: int) -> None:
 
 
 def store_figures(path: Path, runs: int) -> None:
-    logger = RunLogger.open(path, session="session 3")
-    source = HistorySource(logger)
+    logger = SqliteRecorder(open_store(path), origin="app", session="session 3")
+    source = logger.history()
     session_id, _ = source.current_session()
     report(f"history_page, session, first {PAGE_SIZE + 1}", timed(lambda: history_page(logger.store, session_id, PAGE_SIZE + 1)))
     report(f"history_page, all {runs}, first {PAGE_SIZE + 1}", timed(lambda: history_page(logger.store, None, PAGE_SIZE + 1)))
     rows = history_page(logger.store, None, runs)
     deep = rows[-PAGE_SIZE - 1].cursor
     report(f"history_page, all, last page (keyset)", timed(lambda: history_page(logger.store, None, PAGE_SIZE + 1, deep)))
-    report("HistorySource.page (first page + count), all", timed(lambda: source.page(True)))
+    report("RunHistory.page (first page + count), all", timed(lambda: source.page(True)))
     a, b = rows[10].id, rows[0].id
-    report("HistorySource.compare (20 vs 20 + snippets)", timed(lambda: source.compare(a, b)))
+    report("RunHistory.compare (20 vs 20 + snippets)", timed(lambda: source.compare(a, b)))
     report("  of which chunk_snippets", timed(lambda: chunk_snippets(logger.store, [a, b])))
-    report("HistorySource.load (reopen: 4 docs, 20 chunks)", timed(lambda: source.load(b)))
+    report("RunHistory.load (reopen: 4 docs, 20 chunks)", timed(lambda: source.load(b)))
     logger.close()
 
 
@@ -72,9 +72,9 @@ async def ui_figures(path: Path, model_dir: str) -> None:
             return []
 
     scorer = load_scorer(LoadOptions(model=model_dir))
-    logger = RunLogger.open(path, session="session 3")
-    app = WorkbenchApp(WorkbenchConfig(load_options=LoadOptions(model=model_dir)), scorer=scorer,
-                       run_logger=logger, presets=NoPresets())
+    logger = SqliteRecorder(open_store(path), origin="app", session="session 3")
+    app = WorkbenchApp(WorkbenchConfig(load_options=LoadOptions(model=model_dir), fresh=True), scorer=scorer,
+                       recorder=logger, presets=NoPresets())
 
     async def until(pilot, condition, timeout: float = 30.0) -> float:
         start = time.perf_counter()
@@ -85,7 +85,7 @@ async def ui_figures(path: Path, model_dir: str) -> None:
         return (time.perf_counter() - start) * 1000
 
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.live is not None)
+        await until(pilot, lambda: app.session.ranker is not None)
         for attempt in ("first", "second"):
             start = time.perf_counter()
             app.action_help()

@@ -85,12 +85,14 @@ def main() -> None:
           f"({insert_s / args.runs * 1000:.2f} ms per run, begin+finish, 2 commits)")
 
     total = log.count_runs()
-    last = max(0, total - 50)
     in_session = log.count_runs(sessions[3])
-    report(f"list_runs, first page (50 of {total})", timed(lambda: log.list_runs(limit=50)))
-    report(f"list_runs, last page (offset {last})", timed(lambda: log.list_runs(limit=50, offset=last)))
-    report(f"list_runs, one session, last page (of {in_session})",
-           timed(lambda: log.list_runs(sessions[3], limit=50, offset=max(0, in_session - 50))))
+    # Keyset paging: a deep page starts from the cursor of the row before it, no OFFSET walk.
+    deep = log.history_page(limit=total)[max(0, total - 51)].cursor
+    deep_in_session = log.history_page(sessions[3], limit=in_session)[max(0, in_session - 51)].cursor
+    report(f"history_page, first page (50 of {total})", timed(lambda: log.history_page(limit=50)))
+    report("history_page, last page (keyset)", timed(lambda: log.history_page(limit=50, after=deep)))
+    report(f"history_page, one session, last page (of {in_session})",
+           timed(lambda: log.history_page(sessions[3], limit=50, after=deep_in_session)))
     report("list_sessions (10 sessions)", timed(log.list_sessions))
     report("load_run (4 docs, 20 chunks)", timed(lambda: log.load_run(ids[len(ids) // 2])))
     report("compare_runs (20 vs 20 chunks)", timed(lambda: log.compare_runs(ids[1], ids[11])))

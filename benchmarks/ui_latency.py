@@ -23,23 +23,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
+from workbench.session import NullRecorder  # noqa: E402
 from workbench.documents import load_documents  # noqa: E402
 from workbench.engine.loading import LoadOptions  # noqa: E402
 from workbench.ui.app import WorkbenchApp, WorkbenchConfig  # noqa: E402
 from workbench.ui.presets import StorePresets  # noqa: E402
-
-
-class NoLog:
-    notice = None
-
-    def score_cache(self):
-        return None
-
-    def begin(self, *args):
-        return None
-
-    def finish(self, *args):
-        pass
 
 
 class RefreshMeter:
@@ -47,14 +35,14 @@ class RefreshMeter:
 
     def __init__(self, app: WorkbenchApp):
         self.times: list[float] = []
-        original = app._refresh_views
+        original = app.refresh_views
 
         def timed() -> None:
             t = time.perf_counter()
             original()
             self.times.append(time.perf_counter() - t)
 
-        app._refresh_views = timed  # called directly by the app, never dispatched as a handler
+        app.refresh_views = timed  # called directly by the app, never dispatched as a handler
 
     def reset(self) -> None:
         self.times = []
@@ -97,9 +85,9 @@ async def measure(pilot, app: WorkbenchApp, lag: LagMeter, redraw: RefreshMeter,
     lag.reset()
     redraw.reset()
     await pilot.press(*keys)
-    generation_before = app.generation
+    generation_before = app.session.generation
     done = await wait_until(
-        pilot, lambda: app.generation > generation_before and not app.running and "complete" in app.timeline, timeout
+        pilot, lambda: app.session.generation > generation_before and not app.session.running and "complete" in app.timeline, timeout
     )
     if not done:
         print(f"{label:<42} did not finish within {timeout:.0f} s")
@@ -107,7 +95,7 @@ async def measure(pilot, app: WorkbenchApp, lag: LagMeter, redraw: RefreshMeter,
     last_key = app.last_edit_at or 0.0
     first = app.timeline.get("first_rows", float("nan")) - last_key
     complete = app.timeline["complete"] - last_key
-    stats = app.result.stats
+    stats = app.session.result.stats
     started = app.timeline["started"] - last_key
     print(
         f"{label}: {stats.pairs} pairs, {stats.cached} cached\n"
@@ -134,7 +122,7 @@ async def run(args) -> None:
         documents=loaded.documents,
         debounce_s=args.debounce,
     )
-    app = WorkbenchApp(config, run_logger=NoLog(), presets=StorePresets(Path(tempfile.mkdtemp()) / "p.db"))
+    app = WorkbenchApp(config, recorder=NullRecorder(), presets=StorePresets(Path(tempfile.mkdtemp()) / "p.db"))
     chars = sum(len(d.text) for d in loaded.documents)
     print(f"{len(loaded.documents)} documents, {chars / 1024:.0f} KiB from {args.docs}; model {model_dir}")
     print(f"debounce {args.debounce * 1000:.0f} ms is included in every figure below")
@@ -155,7 +143,7 @@ async def run(args) -> None:
         await measure(pilot, app, lag, redraw, "espresso grind size", "first query (nothing cached)", args.timeout)
         await measure(pilot, app, lag, redraw, " for a light roast", "query edited: every pair new", args.timeout)
         await pilot.press(*["backspace"] * len(" for a light roast"))
-        await wait_until(pilot, lambda: not app.running and app._debounce is None, args.timeout)
+        await wait_until(pilot, lambda: not app.session.running and app._debounce is None, args.timeout)
         await measure(pilot, app, lag, redraw, " for a light roast", "same query again: every pair cached", args.timeout)
         # Typing while a long run is in flight: how late do keystrokes get handled?
         await pilot.press(*" and dose")
@@ -163,7 +151,7 @@ async def run(args) -> None:
         t = time.perf_counter()
         await pilot.press(*" x y z")
         per_key = (time.perf_counter() - t) / 6
-        await wait_until(pilot, lambda: not app.running and app._debounce is None, args.timeout)
+        await wait_until(pilot, lambda: not app.session.running and app._debounce is None, args.timeout)
         print(f"typing during a run: {per_key * 1000:.0f} ms per keystroke through Pilot, worst UI stall {lag.worst * 1000:.0f} ms")
     if tmp is not None:
         tmp.cleanup()

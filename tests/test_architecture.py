@@ -10,7 +10,7 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["workbench.engine.ranking", "workbench.engine.loading", "workbench.store", "workbench.runlog",
+    ["workbench.engine.ranking", "workbench.engine.loading", "workbench.store", "workbench.session", "workbench.session.sqlite_recorder",
      "workbench.cli", "workbench.run_format", "workbench.documents"],
 )
 def test_module_does_not_import_textual(module):

@@ -15,7 +15,7 @@ import pytest
 import torch
 from official_reference import PREFIX, SUFFIX, official_logit_diffs, official_scores
 
-from workbench.testing import tiny_qwen
+from workbench.testing import qwen_vocabulary
 from workbench.testing.tiny_qwen import (
     ADDED_TOKENS,
     QWEN3_VOCAB_SIZE,
@@ -150,9 +150,9 @@ def test_matches_tiktoken_reference(qwen_tokenizer):
     tiktoken = pytest.importorskip("tiktoken")
     from tiktoken.load import load_tiktoken_bpe
 
-    ranks = load_tiktoken_bpe(str(tiny_qwen._tiktoken_path()))
+    ranks = load_tiktoken_bpe(str(qwen_vocabulary.tiktoken_path()))
     reference = tiktoken.Encoding(
-        "qwen", pat_str=tiny_qwen.QWEN_PRETOKENIZE_REGEX, mergeable_ranks=ranks, special_tokens={}
+        "qwen", pat_str=qwen_vocabulary.QWEN_PRETOKENIZE_REGEX, mergeable_ranks=ranks, special_tokens={}
     )
     import json.decoder  # any sizeable, stable source file will do
 

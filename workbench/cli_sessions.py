@@ -109,11 +109,12 @@ def list_sessions(db: DbOption = None) -> None:
     if not sessions:
         typer.echo("No sessions yet.")
         return
-    typer.echo(f"{'ID':>5}  {'NAME':<24} {'RUNS':>5}  {'LAST RUN':<16}  NOTES")
+    # Launch sessions are named "score 2026-11-29 23:41:07 (2)": the column fits that whole.
+    typer.echo(f"{'ID':>5}  {'NAME':<29} {'RUNS':>5}  {'LAST RUN':<16}  NOTES")
     for s in sessions:
         notes = f"{s.interrupted} interrupted; {s.notes}" if s.interrupted else s.notes
         typer.echo(
-            f"{s.id:>5}  {_one_line(s.name, 24):<24} {s.runs:>5}  {_when(s.last_run_at):<16}  "
+            f"{s.id:>5}  {_one_line(s.name, 29):<29} {s.runs:>5}  {_when(s.last_run_at):<16}  "
             f"{_one_line(notes, 30)}"
         )
 
@@ -132,7 +133,7 @@ def show(
             _print_run(log.load_run(id))
             return
         session = log.get_session(id)
-        runs = log.list_runs(session_id=id, limit=limit)
+        runs = log.history_page(session_id=id, limit=limit)
     typer.echo(f"Session {session.id} {session.name!r}: {session.runs} run(s)")
     if session.notes:
         typer.echo(session.notes)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .documents import special_file_kind
-from .engine.ranking import Ranker
-from .engine.types import ChunkSettings, Document
+
+if TYPE_CHECKING:
+    from .session import Workbench
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,25 @@ def read_queries(path: Path) -> list[JudgedQuery]:
         try:
             obj = json.loads(line)
             relevant = tuple((r["doc"], r["contains"]) for r in obj["relevant"])
-            queries.append(JudgedQuery(str(obj["id"]), obj["query"], obj.get("instruction"), relevant))
+            query = JudgedQuery(str(obj["id"]), obj["query"], obj.get("instruction"), relevant)
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise ValueError(f"{path}:{n}: not a judged query ({e})") from None
+        if not isinstance(query.query, str) or not query.query.strip():
+            raise ValueError(f"{path}:{n}: query {query.id!r} has no query text")
+        queries.append(query)
     return queries
 
 
-def evaluate(ranker: Ranker, queries: list[JudgedQuery], documents: list[Document], chunking: ChunkSettings,
-             default_instruction: str) -> list[QueryOutcome]:
-    texts = {d.id: d.text for d in documents}
+def evaluate(session: Workbench, queries: list[JudgedQuery], default_instruction: str) -> list[QueryOutcome]:
+    """Rank the session's documents with its settings for each query in turn, as the app would.
+
+    Raises what `Workbench.run_now` raises (SessionInputError, RankingInputError, ScoringError)."""
+    texts = {d.id: d.text for d in session.documents}
     outcomes = []
     for q in queries:
-        result = ranker.rank(q.query, q.instruction or default_instruction, documents, chunking)
+        session.set_query(q.query)
+        session.set_instruction(q.instruction or default_instruction)
+        result = session.run_now()
         ranked = result.ranked_chunks()
         rank = next(
             (i for i, c in enumerate(ranked, 1)

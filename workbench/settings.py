@@ -1,8 +1,11 @@
-"""User defaults: environment variables (WORKBENCH_*) over a TOML config file over built-ins.
+"""Every setting in one model, from four sources, first wins: command-line flags, environment
+variables (WORKBENCH_*), the TOML config file, built-in defaults.
 
-Command-line flags override all of these. `workbench locate` prints where the config file lives.
-A config file that does not parse, or a value of the wrong type, raises ConfigError: one line that
-names the file (and line) or the environment variable, and the key, for every command to print.
+The CLI passes the flags the user gave as keyword arguments (`Settings(**flags)`), so one object
+knows every value and where it came from. `load_options()` and `run_settings()` build what the
+engine and the session need, and check them before any model loads. Every problem is a
+ConfigError: one line for stderr that names where the bad value was set (the flag, the variable,
+or the file and line), and the key. `workbench locate` prints where the config file lives.
 """
 
 from __future__ import annotations
@@ -10,12 +13,18 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from .engine.prompt import DEFAULT_INSTRUCTION
+from .engine.prompt import DEFAULT_INSTRUCTION, DEFAULT_MAX_LENGTH, check_chunk_fits
+from .engine.types import DEFAULT_AGGREGATE, DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS, DEFAULT_TOP_K, ChunkSettings
 from .paths import config_file_path
+
+if TYPE_CHECKING:
+    from .engine.loading import LoadOptions
+    from .session.inputs import RunSettings
 
 ENV_PREFIX = "WORKBENCH_"
 
@@ -31,30 +40,113 @@ class Settings(BaseSettings):
     device: str = Field("auto", description="auto | cuda | cpu")
     dtype: str = Field("auto", description="auto | bf16 | fp16 | fp32")
     quantize: str = Field("none", description="none | 8bit | 4bit (bitsandbytes)")
-    max_length: int = Field(8192, description="Tokens per prompt, as in the official code")
+    max_length: int = Field(DEFAULT_MAX_LENGTH, description="Tokens per prompt, as in the official code")
     batch_tokens: int | None = Field(None, description="Tokens per forward pass; unset = by device")
     offline: bool = Field(False, description="Never contact the model hub")
-    chunk_tokens: int = Field(256, description="Chunk size in tokens; 0 = no chunking")
-    chunk_overlap: int = Field(32, description="Tokens shared by consecutive chunks")
-    aggregate: str = Field("max", description="Document score from chunks: max | first | mean | topk")
-    top_k: int = Field(3, description="k for --aggregate topk")
+    chunk_tokens: int = Field(DEFAULT_CHUNK_TOKENS, description="Chunk size in tokens; 0 = no chunking")
+    chunk_overlap: int = Field(DEFAULT_CHUNK_OVERLAP, description="Tokens shared by consecutive chunks")
+    aggregate: str = Field(DEFAULT_AGGREGATE, description="Document score from chunks: max | first | mean | topk")
+    top_k: int = Field(DEFAULT_TOP_K, description="k for --aggregate topk")
     instruction: str = Field(DEFAULT_INSTRUCTION, description="Default instruction")
     db: Path | None = Field(None, description="SQLite database; unset = in the data directory")
     debounce_ms: int = Field(400, description="Pause after typing before a live run starts")
 
-    def __init__(self, **values) -> None:
+    _flags: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    def __init__(self, **flags) -> None:
+        """`flags`: the command-line values the user gave (leave out those not given)."""
         try:
-            super().__init__(**values)
+            super().__init__(**flags)
         except ValidationError as exc:
             # pydantic's multi-line report names neither the file nor the variable the value
             # came from; the first problem, located, is what the user needs to fix it.
-            raise ConfigError(_describe(exc.errors()[0])) from None
+            raise ConfigError(_describe(exc.errors()[0], set(flags))) from None
+        self._flags = frozenset(flags)
 
     @classmethod
     def settings_customise_sources(
         cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _config_file_source(settings_cls, config_file_path()))
+
+    # -- what the code needs, checked ---------------------------------------------------------
+
+    def load_options(self) -> LoadOptions:
+        """How to load the model. Imports torch (engine.loading): call it when a model will load."""
+        from .engine.loading import LoadOptions
+
+        try:
+            return LoadOptions(
+                model=self.model, device=self.device, dtype=self.dtype, quantize=self.quantize,
+                max_length=self.max_length, batch_tokens=self.batch_tokens, offline=self.offline,
+            )
+        except ValueError as exc:  # the message starts with the flag: "--device must be one of ..."
+            flag = str(exc).split(" ", 1)[0]
+            raise self._refused(exc, flag[2:].replace("-", "_")) from None
+
+    def run_settings(self) -> RunSettings:
+        """Chunking and aggregation for a session, checked against `max_length` as well.
+
+        A chunk size smaller than the default overlap, with no overlap set anywhere, gets an
+        overlap of an eighth of a chunk; an overlap the user set is never replaced."""
+        from .session.inputs import RunSettings
+
+        self.load_options()  # an impossible --max-length first: the chunk check depends on it
+        tokens, overlap = self.chunk_tokens, self.chunk_overlap
+        if tokens and overlap >= tokens and "chunk_overlap" not in self.model_fields_set:
+            overlap = max(0, tokens // 8)
+        try:
+            chunking = ChunkSettings(tokens=tokens, overlap=overlap)
+        except ValueError as exc:
+            raise self._refused(exc, "chunk_tokens" if tokens < 0 else "chunk_overlap") from None
+        try:
+            check_chunk_fits(chunking.tokens, self.max_length)
+        except ValueError as exc:
+            raise self._refused(exc, "chunk_tokens", "max_length") from None
+        try:
+            return RunSettings(chunking, self.aggregate, self.top_k)
+        except ValueError as exc:
+            raise self._refused(exc, "top_k" if str(exc).startswith("--top-k") else "aggregate") from None
+
+    # -- where a value came from --------------------------------------------------------------
+
+    def source_of(self, name: str) -> str | None:
+        """Where setting `name` was set, as the user would find it; None for the built-in default."""
+        if name in self._flags:
+            return _flag(name)
+        env_name = _env_var(name)
+        if env_name:
+            return f"environment variable {env_name}"
+        if name in self.model_fields_set:
+            return _config_place(name)
+        return None
+
+    def _refused(self, error: ValueError, *names: str) -> ConfigError:
+        """`error` as one line led by where the value to fix was set (the first of `names` that
+        was set at all; the first one when all are defaults)."""
+        name = next((n for n in names if self.source_of(n)), names[0])
+        where, message = self.source_of(name) or _flag(name), str(error)
+        if message.startswith(where):  # "--top-k must be at least 1 (got 0)" already says it
+            return ConfigError(message)
+        if "(got " not in message:
+            message += f" (got {getattr(self, name)!r})"
+        return ConfigError(f"{where}: {message}")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _env_var(name: str) -> str | None:
+    """The WORKBENCH_* variable that sets `name`, if one is set (pydantic reads them case-blind)."""
+    wanted = (ENV_PREFIX + name).upper()
+    return next((wanted for key in os.environ if key.upper() == wanted), None)
+
+
+def _config_place(key: str) -> str:
+    path = config_file_path()
+    line = _line_of_key(path, key)
+    return f"{path}{f' line {line}' if line else ''}: {key}"
 
 
 def _config_file_source(settings_cls, path: Path) -> TomlConfigSettingsSource:
@@ -76,15 +168,15 @@ def _syntax_message(path: Path, exc: ValueError) -> str:
     return f"{path}: {text.replace(' (at end of document)', ' at the end of the file')}"
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, flags: set[str]) -> str:
     key = str(error["loc"][0]) if error.get("loc") else "?"
     problem = f"{error['msg']} (got {error.get('input')!r})"
-    env_name = ENV_PREFIX + key.upper()
-    if any(name.upper() == env_name for name in os.environ):
+    if key in flags:
+        return f"{_flag(key)}: {problem}"
+    env_name = _env_var(key)
+    if env_name:
         return f"environment variable {env_name}: {problem}"
-    path = config_file_path()
-    line = _line_of_key(path, key)
-    return f"{path}{f' line {line}' if line else ''}: {key}: {problem}"
+    return f"{_config_place(key)}: {problem}"
 
 
 def _line_of_key(path: Path, key: str) -> int | None:

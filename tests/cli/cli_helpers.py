@@ -21,3 +21,13 @@ LONG_TEXT = (
 def python_cli() -> list[str]:
     """The console entry as a subprocess: `python -m workbench.cli` runs `main()`."""
     return [sys.executable, "-m", "workbench.cli"]
+
+
+def listed_sessions(stdout: str) -> list[tuple[str, int]]:
+    """(name, runs) of each row that `workbench sessions list` printed. Names hold spaces
+    ("score 2026-11-29 23:41:07"): the columns are cut where the header puts them."""
+    if stdout.startswith("No "):  # "No sessions yet." / "No runs yet (there is no database ...)"
+        return []
+    header, *rows = stdout.splitlines()
+    name_at, runs_end = header.index("NAME"), header.index("RUNS") + len("RUNS")
+    return [(row[name_at : runs_end - 5].strip(), int(row[runs_end - 5 : runs_end])) for row in rows if row.strip()]

@@ -51,3 +51,19 @@ def test_eval_refuses_a_named_pipe_as_queries_file(tmp_path, corpus, tiny_model_
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "named pipe" in result.stderr and str(fifo) in result.stderr and "Traceback" not in result.output
 
+
+
+def test_eval_refuses_a_judged_query_without_text(tmp_path, corpus, tiny_model_dir):
+    queries = tmp_path / "q.jsonl"
+    _write_queries(queries, [{"id": "blank", "query": "  ", "relevant": []}])
+    result = runner.invoke(app, ["eval", str(queries), str(corpus), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "q.jsonl:1: query 'blank' has no query text" in result.stderr and "Traceback" not in result.output
+
+
+def test_eval_records_no_run(tmp_path, corpus, tiny_model_dir, shared_scorer, cli_env):
+    queries = tmp_path / "q.jsonl"
+    _write_queries(queries, [{"id": "1", "query": "capital of France", "relevant": []}])
+    result = runner.invoke(app, ["eval", str(queries), str(corpus), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "wb-data" / "workbench.db").exists()  # judged sweeps stay out of the run log

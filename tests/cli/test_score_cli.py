@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import LONG_TEXT, python_cli
+from cli_helpers import LONG_TEXT, listed_sessions, python_cli
 from no_hang import call_within
 from typer.testing import CliRunner
 
@@ -451,8 +451,8 @@ def test_a_run_is_logged_and_listed(score, corpus, tmp_path):
     listed = runner.invoke(app, ["sessions", "list", "--db", str(db)])
     ok(listed)
     assert "No sessions" not in listed.stdout
-    (row,) = [line for line in listed.stdout.splitlines()[1:] if line.strip()]
-    assert row.split()[2] == "1"  # ID NAME RUNS ...: one run in today's session
+    ((name, runs),) = listed_sessions(listed.stdout)
+    assert runs == 1 and name.startswith("score ")  # a new session for this invocation
 
     shown = runner.invoke(app, ["sessions", "show", str(run.id), "--run", "--db", str(db)])
     ok(shown)

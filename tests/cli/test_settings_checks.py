@@ -5,13 +5,21 @@ that comes only after seconds of loading."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from workbench.cli import app
 from workbench.engine import loading
-from workbench.engine.prompt import PREFIX, SUFFIX, TEMPLATE_TOKENS, check_chunk_fits
+from workbench.engine.prompt import DEFAULT_INSTRUCTION, PREFIX, SUFFIX, TEMPLATE_TOKENS, check_chunk_fits
+from workbench.engine.types import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_CHUNK_OVERLAP,
+    DEFAULT_CHUNK_TOKENS,
+    DEFAULT_TOP_K,
+    ChunkSettings,
+)
 from workbench.ui.app import WorkbenchApp
 
 runner = CliRunner()
@@ -118,3 +126,97 @@ def test_template_size_matches_the_real_tokenizer(qwen_tokenizer):
     count = len(qwen_tokenizer.encode(PREFIX, add_special_tokens=False))
     count += len(qwen_tokenizer.encode(SUFFIX, add_special_tokens=False))
     assert count == TEMPLATE_TOKENS
+
+
+# --------------------------------------------------------------------------------------------
+# The line names where the bad value was set: the flag, the variable, or the file and line
+# --------------------------------------------------------------------------------------------
+
+NAMED_FLAGS = [
+    (["--chunk-tokens", "-5"], "--chunk-tokens: chunk size must be 0 (off) or a positive number of tokens (got -5)"),
+    (["--chunk-tokens", "32", "--chunk-overlap", "40"], "--chunk-overlap: chunk overlap must be"),
+    (["--chunk-overlap", "-1"], "--chunk-overlap: chunk overlap must be"),
+    (["--max-length", "10"], "--max-length must be at least 64"),
+    (["--chunk-tokens", "9000"], "--chunk-tokens 9000 does not fit"),
+]
+
+
+@pytest.mark.parametrize("name", ["score", "eval", "open"])
+@pytest.mark.parametrize(("args", "start"), NAMED_FLAGS)
+def test_a_bad_flag_is_named_first(command, name, args, start):
+    result = runner.invoke(app, [*command[name], *args])
+    refused_before_loading(result)
+    assert result.stderr.startswith(f"error: {start}"), result.stderr
+
+
+@pytest.mark.parametrize("name", ["score", "open"])
+def test_a_bad_top_k_flag_is_named(command, name):
+    result = runner.invoke(app, [*command[name], "--top-k", "0"])
+    refused_before_loading(result)
+    assert result.stderr.startswith("error: --top-k must be at least 1 (got 0)"), result.stderr
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(command, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CHUNK_OVERLAP", "300")
+    result = runner.invoke(app, command["score"])
+    refused_before_loading(result)
+    assert result.stderr.startswith("error: environment variable WORKBENCH_CHUNK_OVERLAP: chunk overlap"), result.stderr
+
+
+def test_a_bad_value_from_the_config_file_names_the_file_and_line(command, cli_env):
+    path = Path(cli_env["WORKBENCH_CONFIG_DIR"]) / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('model = "x"\naggregate = "topk"\ntop_k = 0\n', encoding="utf-8")
+    result = runner.invoke(app, command["open"])
+    refused_before_loading(result)
+    assert result.stderr.startswith(f"error: {path} line 3: top_k: --top-k must be at least 1 (got 0)"), result.stderr
+
+
+def test_a_flag_overrides_a_bad_default_without_complaint(command, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_TOP_K", "0")
+    seen = {}
+    monkeypatch.setattr(WorkbenchApp, "__init__", lambda self, config: seen.update(config=config))
+    monkeypatch.setattr(WorkbenchApp, "run", lambda self: None)
+    result = runner.invoke(app, [*command["open"], "--top-k", "4"])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].top_k == 4
+
+
+@pytest.mark.parametrize("name", ["score", "open"])
+def test_an_empty_session_name_is_refused_before_the_model_loads(command, name):
+    refused_before_loading(runner.invoke(app, [*command[name], "--session", " "]), "--session")
+
+
+# --------------------------------------------------------------------------------------------
+# What `open` hands the app: the settings, and what the user asked for on this command line
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(WorkbenchApp, "__init__", lambda self, config: seen.update(config=config))
+    monkeypatch.setattr(WorkbenchApp, "run", lambda self: None)
+
+    def open_with(*args: str):
+        result = runner.invoke(app, ["open", *args])
+        assert result.exit_code == 0, result.output
+        return seen["config"]
+
+    return open_with
+
+
+def test_open_new_starts_clean_and_names_the_flags_given(app_config, command, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CHUNK_TOKENS", "128")  # a setting, not a flag: not "explicit"
+    config = app_config(*command["open"][1:], "--new", "-q", "tides", "--top-k", "2", "--instruction", "Find it")
+    assert config.fresh is True and config.documents_given is True
+    assert config.explicit == frozenset({"query", "top_k", "instruction"})
+    assert (config.query, config.top_k, config.instruction, config.chunking.tokens) == ("tides", 2, "Find it", 128)
+
+
+def test_open_without_flags_asks_for_nothing_in_particular(app_config):
+    config = app_config()
+    assert config.fresh is False and config.documents_given is False and config.explicit == frozenset()
+    assert (config.chunking, config.aggregate, config.top_k) == (
+        ChunkSettings(DEFAULT_CHUNK_TOKENS, DEFAULT_CHUNK_OVERLAP), DEFAULT_AGGREGATE, DEFAULT_TOP_K)
+    assert config.instruction == DEFAULT_INSTRUCTION and config.query == ""

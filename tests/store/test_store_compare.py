@@ -97,7 +97,7 @@ def _run(log, session, docs, logits):
 
 
 def test_compare_identical_and_reversed_runs(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(2, 3)
     logits = {"doc0.txt": [5.0, 1.0, -2.0], "doc1.txt": [3.0, 0.5, -4.0]}
     reversed_logits = {k: [-v for v in vs] for k, vs in logits.items()}
@@ -118,7 +118,7 @@ def test_compare_identical_and_reversed_runs(log):
 
 
 def test_compare_matches_by_text_not_label_and_reports_missing(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(2, 2)
     a = _run(log, session, docs, {"doc0.txt": [4.0, 3.0], "doc1.txt": [2.0, 1.0]})
     # Same texts under new labels, doc1 dropped, an extra document added.

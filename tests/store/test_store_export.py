@@ -81,7 +81,7 @@ def test_empty_export_and_unknown_run(log):
 
 
 def test_unscored_documents_are_listed_last(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(2, 1)
     from workbench.engine.types import ChunkSettings
     from store_factories import MODEL

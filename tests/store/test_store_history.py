@@ -36,7 +36,19 @@ def test_long_texts_are_cut_and_running_runs_have_no_pairs(store, log):
     row = history_row(store, run_id)
     assert len(row.query) == len(row.instruction) == SNIPPET_CHARS
     assert row.status == "running" and row.pairs is None and row.latency_s is None
+    assert (row.session_id, row.top_doc, row.top_score) == (session, None, None)
     assert history_row(store, run_id + 1) is None
+
+
+def test_the_top_document_is_one_row_even_when_ranks_tie(store, log):
+    session = log.ensure_session("s")
+    run_id = log_runs(log, session, 1)[0]
+    best = log.load_run(run_id).document_scores[0]
+    row = history_row(store, run_id)
+    assert (row.top_doc, row.top_score) == (best.doc_id, best.score)
+    with store.write() as db:  # never written so, but a list must not show a run twice
+        db.execute("UPDATE run_documents SET rank = 1 WHERE run_id = ?", [run_id])
+    assert [r.id for r in history_page(store, session, 10)] == [run_id]
 
 
 def test_session_named_creates_nothing(store, log):

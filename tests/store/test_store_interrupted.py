@@ -74,7 +74,7 @@ def test_a_run_whose_process_was_killed_shows_interrupted(tmp_path):
     assert status_in_file(db, run_id) == "running"  # those commands are read-only
 
     store = open_store(db)  # a writer (the app, `score`) records it for good
-    assert [r.status for r in RunLog(store).list_runs()] == ["interrupted"]
+    assert [r.status for r in RunLog(store).history_page()] == ["interrupted"]
     store.close()
     assert status_in_file(db, run_id) == "interrupted"
 
@@ -98,7 +98,7 @@ def test_only_runs_whose_writer_is_certainly_gone_are_interrupted(tmp_path):
         conn.execute("UPDATE runs SET writer_pid = NULL, writer_host = NULL, writer_process = NULL "
                      "WHERE id = ?", [unknown])  # as logged before writers were recorded
 
-    statuses = {r.id: r.status for r in log.list_runs()}
+    statuses = {r.id: r.status for r in log.history_page()}
     assert statuses == {mine: "running", exited: "interrupted", elsewhere: "running",
                         unknown: "running", finished: "done"}
     assert log.load_run(exited).status == "interrupted"
@@ -139,7 +139,9 @@ def version_one_copy(source: Path, target: Path) -> None:
     for table in _TABLES_IN_ORDER:  # parents first: foreign keys are on
         if table == "run_documents":
             conn.execute(f"INSERT INTO runs ({_V1_RUN_COLUMNS}) SELECT {_V1_RUN_COLUMNS} FROM new.runs")
-        conn.execute(f"INSERT INTO main.{table} SELECT * FROM new.{table}")
+        # The version-1 columns only: later steps may have added some (sessions.origin).
+        columns = ", ".join(f'"{c[1]}"' for c in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM new.{table}")
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE new")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1

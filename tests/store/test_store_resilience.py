@@ -30,7 +30,7 @@ def _damage_pages(path: Path) -> None:
 def _filled_database(path: Path, runs: int = 30) -> None:
     store = open_store(path)
     log = RunLog(store)
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     for i in range(runs):
         docs = make_documents(3, 3, prefix=f"r{i}-")
         log.log_result(session, docs, make_result(docs, seed=i), FINGERPRINT)
@@ -56,7 +56,7 @@ def test_damaged_database_of_ours_is_set_aside_with_its_wal(data_dir):
 
     log = RunLog(store)
     docs = make_documents(1, 2)
-    run_id = log.log_result(log.ensure_session(), docs, make_result(docs), FINGERPRINT)
+    run_id = log.log_result(log.ensure_session("tests"), docs, make_result(docs), FINGERPRINT)
     assert log.load_run(run_id).status == "done"
     store.close()
     assert open_store(path).notice is None  # the fresh one is healthy
@@ -78,7 +78,7 @@ def test_locked_database_raises_busy_error_quickly(tmp_path):
     path = tmp_path / "w.db"
     store = open_store(path, busy_timeout=0.3)
     log = RunLog(store)
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -160,5 +160,5 @@ def test_two_processes_write_runs_concurrently(tmp_path):
     assert len(log.list_sessions()) == 1
     queries = {log.load_run(r).query for r in log.run_ids()}
     assert queries == {f"w{w} q{i}" for w in (0, 1) for i in range(50)}
-    assert all(r.status == "done" for r in log.list_runs(limit=200))
+    assert all(r.status == "done" for r in log.history_page(limit=200))
     store.close()

@@ -34,7 +34,7 @@ def test_round_trip_is_what_was_logged(log):
 
 
 def test_texts_and_spans_are_stored_once(log, store):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(2, 3)
     for seed in range(3):
         log.log_result(session, docs, make_result(docs, seed=seed), FINGERPRINT)
@@ -44,7 +44,7 @@ def test_texts_and_spans_are_stored_once(log, store):
 
 
 def test_same_text_twice_in_one_run(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     text = make_documents(1, 2)[0].text
     docs = [Document("a", text, "/a"), Document("b", text, "/b")]
     result = make_result(docs, {"a": [1.0, 2.0], "b": [3.0, -1.0]})
@@ -54,7 +54,7 @@ def test_same_text_twice_in_one_run(log):
 
 
 def test_begin_run_keeps_inputs_before_scores(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(2, 2)
     run_id = log.begin_run(session, "q", "i", docs, ChunkSettings(0, 0), "first", 5, MODEL, {})
     stored = log.load_run(run_id)
@@ -65,7 +65,7 @@ def test_begin_run_keeps_inputs_before_scores(log):
 
 
 def test_cancelled_partial_run(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(3, 2)
     full = make_result(docs, seed=3)
     partial = dataclasses.replace(full, documents=full.documents[:1], cancelled=True)
@@ -80,7 +80,7 @@ def test_cancelled_partial_run(log):
 
 
 def test_finish_twice_or_unknown_is_refused(log):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(1, 1)
     run_id = log.log_result(session, docs, make_result(docs), FINGERPRINT)
     with pytest.raises(StoreError, match="already done"):
@@ -98,27 +98,29 @@ def test_finish_twice_or_unknown_is_refused(log):
     assert log.load_run(run2).status == "running"  # the refused write left nothing behind
 
 
-def test_list_runs_newest_first_paged_and_by_session(log):
+def test_history_page_newest_first_paged_and_by_session(log):
     a, b = log.create_session("a"), log.create_session("b")
     docs = make_documents(2, 2)
     ids = [log.log_result(a if i % 2 else b, docs, make_result(docs, query=f"q{i}", seed=i),
                           FINGERPRINT) for i in range(7)]
-    runs = log.list_runs()
+    runs = log.history_page()
     assert [r.id for r in runs] == ids[::-1]
-    assert [r.id for r in log.list_runs(limit=3, offset=3)] == ids[::-1][3:6]
-    assert [r.id for r in log.list_runs(session_id=a)] == [i for i in ids[::-1] if ids.index(i) % 2]
+    first = log.history_page(limit=3)
+    assert [r.id for r in log.history_page(limit=3, after=first[-1].cursor)] == ids[::-1][3:6]
+    assert [r.id for r in log.history_page(session_id=a)] == [i for i in ids[::-1] if ids.index(i) % 2]
     assert log.count_runs() == 7 and log.count_runs(a) == 3
     top = runs[0]
     stored = log.load_run(top.id)
-    assert top.documents == 2 and top.status == "done" and top.session_name == "b"
+    assert top.documents == 2 and top.status == "done"
+    assert (top.session_id, top.session_name) == (b, "b")
     assert top.top_doc == stored.document_scores[0].doc_id
     assert top.top_score == stored.document_scores[0].score
     assert log.run_ids(a) == [i for i in ids if ids.index(i) % 2]
 
 
 def test_sessions_crud(log, store):
-    today = log.ensure_session()
-    assert log.ensure_session() == today  # one default session per day
+    today = log.ensure_session("tests")
+    assert log.ensure_session("tests") == today  # one default session per day
     named = log.create_session("experiments", notes="chunk sizes")
     with pytest.raises(StoreError, match="already exists"):
         log.create_session("experiments")
@@ -144,7 +146,7 @@ def test_sessions_crud(log, store):
 
 
 def test_delete_run(log, store):
-    session = log.ensure_session()
+    session = log.ensure_session("tests")
     docs = make_documents(2, 2)
     first = log.log_result(session, docs, make_result(docs), FINGERPRINT)
     second = log.log_result(session, docs, make_result(docs, seed=1), FINGERPRINT)

@@ -12,11 +12,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from ui_helpers import FakeRunLogger, RecordingApp, sample_documents  # noqa: E402
+from ui_helpers import FakeRecorder, RecordingApp, sample_documents  # noqa: E402
 
 from workbench.engine.loading import LoadOptions, load_scorer  # noqa: E402
 from workbench.engine.scorer import Scorer  # noqa: E402
 from workbench.engine.types import ChunkSettings  # noqa: E402
+from workbench.session import RunRecorder  # noqa: E402
 from workbench.ui.app import WorkbenchConfig  # noqa: E402
 from workbench.ui.presets import StorePresets  # noqa: E402
 
@@ -32,7 +33,8 @@ def tiny_model_dir(request) -> Path:
 
     from workbench.testing import tiny_qwen
 
-    key = hashlib.sha256(Path(tiny_qwen.__file__).read_bytes() + transformers.__version__.encode()).hexdigest()[:12]
+    sources = sorted(Path(tiny_qwen.__file__).parent.glob("*.py"))  # the model and its tokenizer builders
+    key = hashlib.sha256(b"".join(p.read_bytes() for p in sources) + transformers.__version__.encode()).hexdigest()[:12]
     home = request.config.cache.mkdir(f"tiny-qwen3-{key}")
     model = home / "tiny-qwen3"  # the status bar shows this name: snapshots rely on it
     if not (home / "complete").exists():
@@ -58,7 +60,7 @@ def isolated_dirs(tmp_path, monkeypatch):
 def make_app(tiny_scorer, tiny_model_dir, tmp_path) -> Callable[..., RecordingApp]:
     """An app on the small documents, tiny model preloaded (pass scorer=None to load it)."""
 
-    def factory(*, scorer: Scorer | None | str = "tiny", run_logger=None, **config) -> RecordingApp:
+    def factory(*, scorer: Scorer | None | str = "tiny", recorder: RunRecorder | None | str = "fake", **config) -> RecordingApp:
         options = dict(
             load_options=LoadOptions(model=str(tiny_model_dir)),
             documents=sample_documents(),
@@ -69,7 +71,7 @@ def make_app(tiny_scorer, tiny_model_dir, tmp_path) -> Callable[..., RecordingAp
         return RecordingApp(
             WorkbenchConfig(**options),
             scorer=tiny_scorer if scorer == "tiny" else scorer,
-            run_logger=run_logger if run_logger is not None else FakeRunLogger(),
+            recorder=FakeRecorder() if recorder == "fake" else recorder,  # None: open config.db
             presets=StorePresets(tmp_path / "presets.db"),
         )
 

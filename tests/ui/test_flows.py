@@ -23,7 +23,7 @@ from workbench.ui.widgets.chunk_list import ChunkList
 from workbench.ui.widgets.status_bar import StatusBar
 
 from no_hang import release_fifo
-from ui_helpers import FakeRunLogger, SlowScorer, wait_for, wait_ranked
+from ui_helpers import FakeRecorder, SlowScorer, wait_for, wait_ranked
 
 SIZE = (120, 40)
 
@@ -50,31 +50,31 @@ async def test_model_loads_then_typing_a_query_ranks(make_app):
         await type_query(pilot, "grind size")
         await wait_ranked(pilot, "grind size")
         table = app.widget(ChunkList)
-        assert table.row_count == sum(len(s) for s in app.spans.values()) > 3
+        assert table.row_count == sum(len(s) for s in app.session.spans.values()) > 3
         assert "last run" in status_text(app)
-        assert app.result.stats.pairs == table.row_count
+        assert app.session.result.stats.pairs == table.row_count
 
 
 async def test_editing_cancels_the_previous_run_and_only_the_latest_is_shown(make_app, tiny_scorer):
-    logger = FakeRunLogger()
-    app = make_app(scorer=SlowScorer(tiny_scorer, delay=0.2), run_logger=logger)
+    logger = FakeRecorder()
+    app = make_app(scorer=SlowScorer(tiny_scorer, delay=0.2), recorder=logger)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.live is not None)
+        await wait_for(pilot, lambda: app.session.ranker is not None)
         await type_query(pilot, "espresso")
-        first = app.generation
-        await wait_for(pilot, lambda: app.scores_generation == first and app.scores, what="first scores")
-        assert app.running and len(app.scores) < sum(len(s) for s in app.spans.values())
+        first = app.session.generation
+        await wait_for(pilot, lambda: app.session.shown is not None and app.session.shown.generation == first and app.session.scores, what="first scores")
+        assert app.session.running and len(app.session.scores) < sum(len(s) for s in app.session.spans.values())
         await pilot.press(*" dose")
         await wait_ranked(pilot, "espresso dose")
-        assert app.generation > first
-        assert app.result.query == "espresso dose" and not app.result.cancelled
+        assert app.session.generation > first
+        assert app.session.result.query == "espresso dose" and not app.session.result.cancelled
         # The first run was cancelled: never finished in the log, and its scores were replaced.
         assert [q for _, q in logger.finished] == ["espresso dose"]
         assert "espresso" in logger.begun
         # What is shown is exactly the latest run's scores.
-        assert app.scores_generation == app.generation
-        final = {(c.doc_id, c.chunk.index): c.score for c in app.result.ranked_chunks()}
-        assert {k: c.score for k, c in app.scores.items()} == final
+        assert app.session.shown.generation == app.session.generation
+        final = {(c.doc_id, c.chunk.index): c.score for c in app.session.result.ranked_chunks()}
+        assert {k: c.score for k, c in app.session.scores.items()} == final
         assert app.widget(ChunkList).row_count == len(final)
 
 
@@ -88,9 +88,9 @@ async def test_add_document_by_path(make_app, tmp_path):
         assert isinstance(app.screen, InputDialog)
         app.screen.query_one(Input).value = str(path)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any(d.id == "extra.md" for d in app.documents), what="the new document")
+        await wait_for(pilot, lambda: any(d.id == "extra.md" for d in app.session.documents), what="the new document")
         await wait_ranked(pilot)
-        await wait_for(pilot, lambda: any(d.doc_id == "extra.md" for d in app.result.documents), what="a run with it")
+        await wait_for(pilot, lambda: any(d.doc_id == "extra.md" for d in app.session.result.documents), what="a run with it")
         assert app.main.query_one("#doc-list", DataTable).row_count == 4
 
 
@@ -107,7 +107,7 @@ async def test_adding_a_named_pipe_shows_a_notice_and_the_app_keeps_running(make
             await wait_for(pilot, lambda: any("named pipe" in n for n, _ in app.notices), timeout=10, what="a notice")
         finally:
             release_fifo(fifo)  # a reader wrongly blocked on it would otherwise never let the app exit
-        assert len(app.documents) == 3
+        assert len(app.session.documents) == 3
         await type_query(pilot, " rover")
         await wait_ranked(pilot, "mars rover")
 
@@ -125,7 +125,7 @@ async def test_unreadable_file_shows_a_notice_and_the_app_keeps_running(make_app
         await wait_for(pilot, lambda: len([n for n in app.notices if n[1] == "warning"]) >= 2, what="notices")
         text = " ".join(n for n, _ in app.notices)
         assert "binary" in text and "no such file" in text
-        assert len(app.documents) == 3
+        assert len(app.session.documents) == 3
         await type_query(pilot, " rover")
         await wait_ranked(pilot, "mars rover")
 
@@ -138,9 +138,9 @@ async def test_paste_a_document(make_app):
         assert isinstance(app.screen, PasteDialog)
         app.screen.query_one("#paste-text", TextArea).insert("A pasted note about coffee storage in airtight jars.")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: len(app.documents) == 4)
-        assert app.documents[-1].id == "pasted-1" and app.documents[-1].path is None
-        await wait_for(pilot, lambda: app.result and any(d.doc_id == "pasted-1" for d in app.result.documents))
+        await wait_for(pilot, lambda: len(app.session.documents) == 4)
+        assert app.session.documents[-1].id == "pasted-1" and app.session.documents[-1].path is None
+        await wait_for(pilot, lambda: app.session.result and any(d.doc_id == "pasted-1" for d in app.session.result.documents))
 
 
 async def test_remove_a_document(make_app):
@@ -149,8 +149,8 @@ async def test_remove_a_document(make_app):
         await wait_ranked(pilot)
         await pilot.press("f4")
         await pilot.press("down", "x")  # the second row: mars.md
-        assert [d.id for d in app.documents] == ["espresso.md", "backups.txt"]
-        await wait_for(pilot, lambda: app.result and len(app.result.documents) == 2, what="a run without it")
+        assert [d.id for d in app.session.documents] == ["espresso.md", "backups.txt"]
+        await wait_for(pilot, lambda: app.session.result and len(app.session.result.documents) == 2, what="a run without it")
 
 
 async def test_edit_a_document_in_place(make_app):
@@ -162,9 +162,9 @@ async def test_edit_a_document_in_place(make_app):
         editor = app.screen.query_one(TextArea)
         editor.load_text("Phobos and Deimos are the two moons of Mars.")
         await pilot.press("ctrl+s")
-        mars = next(d for d in app.documents if d.id == "mars.md")
-        assert mars.text.startswith("Phobos") and "mars.md" in app.edited
-        await wait_for(pilot, lambda: app.result and len(app.spans["mars.md"]) == 1, what="a run on the edit")
+        mars = next(d for d in app.session.documents if d.id == "mars.md")
+        assert mars.text.startswith("Phobos") and "mars.md" in app.session.edited
+        await wait_for(pilot, lambda: app.session.result and len(app.session.spans["mars.md"]) == 1, what="a run on the edit")
 
 
 async def test_edit_a_document_in_external_editor(make_app, tmp_path, monkeypatch):
@@ -176,7 +176,7 @@ async def test_edit_a_document_in_external_editor(make_app, tmp_path, monkeypatc
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         await pilot.press("f4", "down", "down", "ctrl+e")
-        backups = next(d for d in app.documents if d.id == "backups.txt")
+        backups = next(d for d in app.session.documents if d.id == "backups.txt")
         assert backups.text.endswith("Added in the editor.")
 
 
@@ -184,17 +184,20 @@ async def test_changing_the_chunk_size_rechunks(make_app):
     app = make_app(query="grind")
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
-        before = len(app.spans["espresso.md"])
+        before = len(app.session.spans["espresso.md"])
         await pilot.press("f8")
         field = app.main.query_one("#chunk-tokens", Input)
         assert field.has_focus
         field.value = ""
         await pilot.press("2", "4")
-        await wait_for(pilot, lambda: app.chunking.tokens == 24 and app.result.chunking.tokens == 24 and not app.running)
-        assert len(app.spans["espresso.md"]) > before
+        await wait_for(pilot, lambda: app.session.settings.chunking.tokens == 24 and app.session.result.chunking.tokens == 24 and not app.session.running)
+        assert len(app.session.spans["espresso.md"]) > before
         field.value = "4"  # smaller than the overlap: refused with a message, nothing runs
         await pilot.pause(0.2)
-        assert app.chunking.tokens == 24 and "overlap" in app.settings_error
+        assert app.session.settings.chunking.tokens == 24 and "overlap" in app.session.settings_error
+        field.value = "900000"  # can never fit in a prompt: refused before any run
+        await pilot.pause(0.2)
+        assert app.session.settings.chunking.tokens == 24 and "does not fit" in app.session.settings_error
 
 
 async def test_instruction_preset_save_and_pick(make_app, tmp_path):
@@ -217,8 +220,8 @@ async def test_instruction_preset_save_and_pick(make_app, tmp_path):
         names = [options.get_option_at_index(i).id for i in range(options.option_count)]
         options.highlighted = names.index("space")
         await pilot.press("enter")
-        assert app.instruction_text() == "Find passages about space missions"
-        await wait_for(pilot, lambda: app.result.instruction == "Find passages about space missions" and not app.running)
+        assert app.session.instruction == "Find passages about space missions"
+        await wait_for(pilot, lambda: app.session.result.instruction == "Find passages about space missions" and not app.session.running)
 
 
 async def test_heat_strip_selection_shows_the_chunk_in_its_document(make_app):
@@ -226,16 +229,16 @@ async def test_heat_strip_selection_shows_the_chunk_in_its_document(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         await pilot.press("f3", "right", "right")
-        assert app.selected == ("espresso.md", 1)
+        assert app.session.options.selected == ("espresso.md", 1)
         view = app.widget(DocumentView)
         assert view.document.id == "espresso.md" and view.selected == 1
-        span = app.spans["espresso.md"][1]
+        span = app.session.spans["espresso.md"][1]
         shown = "".join(view.render_line(y).text for y in range(view.size.height))
-        first_words = " ".join(app.documents[0].text[span.start : span.end].split()[:4])
+        first_words = " ".join(app.session.documents[0].text[span.start : span.end].split()[:4])
         assert first_words in " ".join(shown.split())
         assert "chunk #1 of" in str(app.main.query_one("#doc-title").render())
         await pilot.press("down")  # next document, same column
-        assert app.selected == ("mars.md", 1)
+        assert app.session.options.selected == ("mars.md", 1)
 
 
 async def test_ranking_row_selection_shows_the_chunk(make_app):
@@ -243,8 +246,8 @@ async def test_ranking_row_selection_shows_the_chunk(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         await pilot.press("f2", "enter")
-        best = app.result.ranked_chunks()[0]
-        assert app.selected == (best.doc_id, best.chunk.index)
+        best = app.session.result.ranked_chunks()[0]
+        assert app.session.options.selected == (best.doc_id, best.chunk.index)
         assert app.main.query_one("#panes").active == "heat"
         assert app.widget(DocumentView).selected == best.chunk.index
 
@@ -254,14 +257,14 @@ async def test_sort_and_filter_the_ranking(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         await pilot.press("f2", "s")
-        assert app.sort == "document"
+        assert app.session.options.sort == "document"
         await pilot.press("s")
-        assert app.sort == "position"
+        assert app.session.options.sort == "position"
         table = app.widget(ChunkList)
         assert [doc for doc, _ in table.keys()[:3]] == ["espresso.md"] * 3
         await pilot.press("f")
-        assert app.doc_filter == "espresso.md"
-        assert table.row_count == len(app.spans["espresso.md"])
+        assert app.session.options.doc_filter == "espresso.md"
+        assert table.row_count == len(app.session.spans["espresso.md"])
 
 
 async def test_prompt_inspection_shows_what_the_model_saw(make_app):
@@ -270,7 +273,7 @@ async def test_prompt_inspection_shows_what_the_model_saw(make_app):
         await wait_ranked(pilot)
         await pilot.press("f2", "i")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="the prompt view")
-        best = app.result.ranked_chunks()[0]
+        best = app.session.result.ranked_chunks()[0]
         view = app.screen.view
         assert view.tokens == best.prompt_tokens
         assert "<Query>: nightly backups" in view.text and "<Document>:" in view.text
@@ -301,8 +304,8 @@ async def test_copy_chunk_and_ranking_use_the_clipboard(make_app, monkeypatch):
         monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
         await wait_ranked(pilot)
         await pilot.press("f2", "ctrl+y")
-        best = app.result.ranked_chunks()[0]
-        doc = next(d for d in app.documents if d.id == best.doc_id)
+        best = app.session.result.ranked_chunks()[0]
+        doc = next(d for d in app.session.documents if d.id == best.doc_id)
         assert copied == [best.chunk.text_of(doc.text)]
         await pilot.press("ctrl+g")
         from workbench.run_format import CSV_COLUMNS
@@ -311,8 +314,8 @@ async def test_copy_chunk_and_ranking_use_the_clipboard(make_app, monkeypatch):
 
 
 async def test_run_log_records_completed_runs(make_app):
-    logger = FakeRunLogger()
-    app = make_app(query="mars", run_logger=logger)
+    logger = FakeRecorder()
+    app = make_app(query="mars", recorder=logger)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         await wait_for(pilot, lambda: logger.finished, what="the log entry")
@@ -320,11 +323,12 @@ async def test_run_log_records_completed_runs(make_app):
 
 
 async def test_a_broken_run_log_is_a_notice_not_a_failure(make_app):
-    class Broken(FakeRunLogger):
-        def begin(self, *args):
-            raise RuntimeError("database is locked")
+    class Broken(FakeRecorder):  # keeps the contract: a problem is a notice, never an exception
+        def begin(self, inputs, model):
+            self.notice("run log: this run is not recorded (database is locked)")
+            return None
 
-    app = make_app(query="mars", run_logger=Broken())
+    app = make_app(query="mars", recorder=Broken())
     async with app.run_test(size=SIZE) as pilot:
         await wait_ranked(pilot)
         await wait_for(pilot, lambda: any("database is locked" in n for n, _ in app.notices))
@@ -337,7 +341,7 @@ async def test_model_load_failure_shows_a_notice_and_editing_still_works(make_ap
         assert any("/nonexistent" in n and sev == "error" for n, sev in app.notices)
         assert "NO MODEL" in status_text(app)
         await type_query(pilot, " rover")
-        assert app.query_text() == "mars rover"
+        assert app.session.query == "mars rover"
 
 
 def fallback_app(make_app, tiny_scorer):
@@ -403,19 +407,19 @@ async def test_document_ranking_space_filters_and_enter_does_not(make_app):
         await pilot.pause()
         first = doc_list.keys()[0]
         await pilot.press("enter")
-        assert app.doc_filter is None
+        assert app.session.options.doc_filter is None
         await pilot.press("space")
-        assert app.doc_filter == first
+        assert app.session.options.doc_filter == first
         await pilot.press("space")
-        assert app.doc_filter is None
+        assert app.session.options.doc_filter is None
 
 
 async def test_empty_query_shows_a_hint_and_does_not_run(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.live is not None)
+        await wait_for(pilot, lambda: app.session.ranker is not None)
         await pilot.pause(0.2)
-        assert app.result is None and not app.running and not app.scores
+        assert app.session.result is None and not app.session.running and not app.session.scores
         assert "Type a query" in run_message(app)
 
 
@@ -426,10 +430,10 @@ async def test_help_and_command_palette(make_app):
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
-        generation = app.generation
+        generation = app.session.generation
         await pilot.press("ctrl+p", *"rerun now")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.generation > generation, what="the palette's rerun")
+        await wait_for(pilot, lambda: app.session.generation > generation, what="the palette's rerun")
         await wait_ranked(pilot)
-        assert app.result.stats.cached == app.result.stats.pairs  # unchanged pairs: all from cache
+        assert app.session.result.stats.cached == app.session.result.stats.pairs  # unchanged pairs: all from cache

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import TextArea
 
-from workbench.runlog import RunLogger
-from workbench.ui.history_source import PAGE_SIZE
+from workbench.session.history import PAGE_SIZE
+from workbench.session.sqlite_recorder import SqliteRecorder
+from workbench.store import open_store
 from workbench.ui.screens.compare import CompareScreen
 from workbench.ui.screens.history import HistoryScreen
 from workbench.ui.widgets.chunk_list import ChunkList
@@ -22,13 +23,13 @@ OTHER_INSTRUCTION = "Find passages about space missions"
 
 @pytest.fixture
 def run_logger(tmp_path):
-    logger = RunLogger.open(tmp_path / "runs.db", session="history test")
+    logger = SqliteRecorder(open_store(tmp_path / "runs.db"), origin="app", session="history test")
     yield logger
     logger.close()
 
 
 def done_runs(logger) -> list:
-    return [r for r in logger.log.list_runs(limit=100) if r.status == "done"]
+    return [r for r in logger.log.history_page(limit=100) if r.status == "done"]
 
 
 async def two_runs(pilot, logger, *, instruction: str | None = None, query: str = Q2) -> None:
@@ -54,7 +55,7 @@ async def open_history(pilot) -> HistoryList:
 
 
 async def test_history_lists_compares_and_reopens_runs(make_app, run_logger):
-    app = make_app(query=Q1, run_logger=run_logger)
+    app = make_app(query=Q1, recorder=run_logger)
     async with app.run_test(size=SIZE) as pilot:
         await two_runs(pilot, run_logger)
         listing = await open_history(pilot)
@@ -80,14 +81,14 @@ async def test_history_lists_compares_and_reopens_runs(make_app, run_logger):
         # Back in the history, reopen the older run.
         await pilot.press("escape")
         assert app.screen is not compare and isinstance(app.screen, HistoryScreen)
-        generation = app.generation
+        generation = app.session.generation
         await pilot.press("enter")  # the cursor is on the older run
-        await wait_for(pilot, lambda: app.result is not None and app.result.query == Q1 and app.screen is app.main,
+        await wait_for(pilot, lambda: app.session.result is not None and app.session.result.query == Q1 and app.screen is app.main,
                        what="the reopened run")
         # Its ranking comes from the log: nothing was scored again.
         stored = run_logger.log.load_run(older)
         assert app.main.query_one("#query", TextArea).text == Q1
-        assert not app.running and app.generation == generation + 1
+        assert not app.session.running and app.session.generation == generation + 1
         table = app.widget(ChunkList)
         assert table.row_count == len(stored.chunk_scores) > 3
         assert [(c.doc_id, c.chunk.index, c.score) for c in table.rows] == [
@@ -95,7 +96,7 @@ async def test_history_lists_compares_and_reopens_runs(make_app, run_logger):
         ]
         assert f"Reopened run #{older}" in str(app.main.query_one("#run-message").render())
         await pilot.pause(0.2)
-        assert len(done_runs(run_logger)) == 2 and not app.running  # reopening started no run
+        assert len(done_runs(run_logger)) == 2 and not app.session.running  # reopening started no run
 
         # F9 compares the reopened run with the one before it: there is none.
         await pilot.press("f9")
@@ -109,7 +110,7 @@ async def test_history_lists_compares_and_reopens_runs(make_app, run_logger):
 
 
 async def test_compare_with_the_previous_run_shortcut(make_app, run_logger):
-    app = make_app(query=Q1, run_logger=run_logger)
+    app = make_app(query=Q1, recorder=run_logger)
     async with app.run_test(size=SIZE) as pilot:
         await two_runs(pilot, run_logger, instruction=OTHER_INSTRUCTION)
         first, second = sorted(r.id for r in done_runs(run_logger))
@@ -126,15 +127,15 @@ async def test_history_pages_and_toggles_all_sessions(make_app, run_logger, tiny
 
     log = run_logger.log
     other = log.ensure_session("older session")
-    mine = run_logger.session_id
+    mine = log.ensure_session("history test")
     doc = Document("a.txt", "some text", None)
     for n in range(PAGE_SIZE + 60):
         result = RankResult(f"query {n}", "", tiny_scorer.info, ChunkSettings(48, 8), "max", 3,
                             [DocumentScore("a.txt", None, 0.5, 1, [])], RunStats(0, 0, 0, 0, 0.0))
         log.log_result(mine if n % 2 else other, [doc], result, run_fingerprint("x"))
-    app = make_app(query="", run_logger=run_logger)
+    app = make_app(query="", recorder=run_logger)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.live is not None, what="the model")
+        await wait_for(pilot, lambda: app.session.ranker is not None, what="the model")
         listing = await open_history(pilot)
         assert listing.row_count == (PAGE_SIZE + 60) // 2  # this session only: one page
         assert listing.rows[0].query == f"query {PAGE_SIZE + 59}"
@@ -149,17 +150,16 @@ async def test_history_pages_and_toggles_all_sessions(make_app, run_logger, tiny
 async def test_history_without_a_run_log(make_app, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the database folder should be")
-    app = make_app(query="mars", db=blocker / "runs.db")
-    app._run_logger = None  # open the run log from config.db, which fails
+    app = make_app(query="mars", db=blocker / "runs.db", recorder=None)  # opening config.db fails
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ranked(pilot, "mars")  # scoring works without a log
         await pilot.press("f5")
         assert isinstance(app.screen, HistoryScreen)
         await pilot.pause()
         message = str(app.screen.query_one("#history-message").render())
-        assert "No run log" in message and app.screen.query_one("#history-message").display
+        assert "could not be opened" in message and app.screen.query_one("#history-message").display
         await pilot.press("escape", "f9")
-        await wait_for(pilot, lambda: any("No run log" in n for n, _ in app.notices), what="a notice")
+        await wait_for(pilot, lambda: any("could not be opened" in n for n, _ in app.notices), what="a notice")
         assert app.screen is app.main
 
 
@@ -169,11 +169,11 @@ async def test_history_with_a_log_that_keeps_no_history(make_app):
         await wait_ranked(pilot, "mars")
         await pilot.press("f5")
         await pilot.pause()
-        assert "keeps no history" in str(app.screen.query_one("#history-message").render())
+        assert "No history: runs are kept in a test's memory" in str(app.screen.query_one("#history-message").render())
 
 
 def test_compare_screen_80x24(make_app, run_logger, snap_compare):
-    app = make_app(query=Q1, run_logger=run_logger, hide_volatile=True)
+    app = make_app(query=Q1, recorder=run_logger, hide_volatile=True)
 
     async def compared(pilot) -> None:
         await two_runs(pilot, run_logger, instruction=OTHER_INSTRUCTION)

@@ -25,19 +25,19 @@ async def test_a_large_document_scores_and_shows_its_last_chunk(make_app):
     app = make_app(documents=[doc], chunking=ChunkSettings(256, 32), query="channelling")
     timings: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        original = app._refresh_views
+        original = app.refresh_views
 
         def timed() -> None:
             t = time.perf_counter()
             original()
             timings.append(time.perf_counter() - t)
 
-        app._refresh_views = timed
+        app.refresh_views = timed
         await wait_ranked(pilot, timeout=90)
-        chunks = len(app.spans["handbook.md"])
+        chunks = len(app.session.spans["handbook.md"])
         assert chunks > 100
         await pilot.press("f3", "end")
-        await wait_for(pilot, lambda: app.selected == ("handbook.md", chunks - 1))
+        await wait_for(pilot, lambda: app.session.options.selected == ("handbook.md", chunks - 1))
         view = app.widget(DocumentView)
         shown = " ".join(view.render_line(y).text for y in range(view.size.height))
         assert "Section 399." in shown

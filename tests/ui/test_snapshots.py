@@ -1,4 +1,5 @@
-"""Snapshots of the main screen (80x24 and 120x40), the heat-map pane and the help screen.
+"""Snapshots of every screen at 80x24 and 120x40: main (ranking), heat map with a selected chunk,
+documents, help, prompt, presets, the add-document dialog, history and compare.
 
 Deterministic by construction: fixed documents and query, the tiny model with fixed weights, timings
 and memory masked (`hide_volatile`), and every snapshot taken once the run is complete.
@@ -7,6 +8,7 @@ Update with `pytest tests/ui --snapshot-update` after an intended change, and lo
 
 from __future__ import annotations
 
+import pytest
 from ui_helpers import wait_ranked
 
 
@@ -26,19 +28,45 @@ def test_main_screen_120x40(make_app, snap_compare):
     assert snap_compare(snapshot_app(make_app), terminal_size=(120, 40), run_before=_ranked)
 
 
-def test_heat_map_with_a_selected_chunk_120x40(make_app, snap_compare):
-    async def select(pilot) -> None:
+def _after(*keys: str, pause: float = 0.3):
+    async def run_before(pilot) -> None:
         await _ranked(pilot)
-        await pilot.press("f3", "right", "right", "right")
-        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause(pause)
 
-    assert snap_compare(snapshot_app(make_app), terminal_size=(120, 40), run_before=select)
+    return run_before
 
 
-def test_help_screen_80x24(make_app, snap_compare):
-    async def help_open(pilot) -> None:
-        await _ranked(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
+SCREENS = {
+    "heat_map_selected": ("f3", "right", "right", "right"),
+    "documents": ("f4",),
+    "help": ("f1",),
+    "prompt": ("f2", "down", "i"),
+    "presets": ("ctrl+t",),
+    # Typed over the default (the working folder, which differs between checkouts).
+    "add_document_dialog": ("ctrl+o", *"notes/espresso.md"),
+}
 
-    assert snap_compare(snapshot_app(make_app), terminal_size=(80, 24), run_before=help_open)
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(make_app, snap_compare, screen, size, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert snap_compare(snapshot_app(make_app), terminal_size=size, run_before=_after(*SCREENS[screen]))
+
+
+# The run log and its helpers come from the history tests, so these follow any change there.
+from test_history import OTHER_INSTRUCTION, run_logger, two_runs  # noqa: E402,F401
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("screen", ["history", "compare"])
+def test_history_screens(make_app, snap_compare, run_logger, screen, size):
+    app = make_app(query="how fine should the grind be", recorder=run_logger, hide_volatile=True)
+
+    async def run_before(pilot) -> None:
+        await two_runs(pilot, run_logger, instruction=OTHER_INSTRUCTION)
+        await pilot.press("f5" if screen == "history" else "f9")
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

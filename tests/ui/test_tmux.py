@@ -73,6 +73,6 @@ def test_the_real_program_in_tmux(tiny_model_dir, tmp_path):
     from workbench.store import RunLog, open_store
 
     with open_store(tmp_path / "data" / "workbench.db") as store:
-        runs = RunLog(store).list_runs()
+        runs = RunLog(store).history_page()
     done = [r for r in runs if r.status == "done"]
     assert done and done[0].query == "how fine should the grind be"

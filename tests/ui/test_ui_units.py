@@ -1,19 +1,12 @@
-"""Unit tests of the UI's plain-Python parts: presets file, colour scale, text wrapping, live runs."""
+"""Unit tests of the UI's plain-Python parts: presets file, colour scale, text wrapping."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from ui_helpers import FakeRunLogger, SlowScorer, sample_documents
 
 from workbench.engine.prompt import DEFAULT_INSTRUCTION
-from workbench.engine.ranking import Ranker
-from workbench.engine.types import ChunkSettings
 from workbench.ui.heat import RAMP, heat_index, legend, score_bar
 from workbench.ui.presets import PresetError, StorePresets
-from workbench.ui.run_logging import RunLog
-from workbench.ui.scoring import LiveScorer, RunInputs
 from workbench.ui.widgets.document_view import wrap_lines
 from workbench.ui.widgets.status_bar import human_bytes, short_model_id
 
@@ -60,37 +53,3 @@ def test_status_bar_formats():
     assert short_model_id("/tmp/x/tiny-qwen3") == "tiny-qwen3"
     assert short_model_id("Qwen/Qwen3-Reranker-0.6B") == "Qwen/Qwen3-Reranker-0.6B"
     assert human_bytes(3 << 30) == "3.0 GiB" and human_bytes(5 << 20) == "5 MiB" and human_bytes(None) == "?"
-
-
-def _inputs(generation: int, query: str) -> RunInputs:
-    return RunInputs(generation, query, DEFAULT_INSTRUCTION, tuple(sample_documents()), ChunkSettings(48, 8), "max", 3)
-
-
-def test_live_runs_log_completed_runs_only(tiny_scorer):
-    logger = FakeRunLogger()
-    live = LiveScorer(Ranker(SlowScorer(tiny_scorer, delay=0)), RunLog(logger))  # two pairs a batch
-    seen: list[int] = []
-    run = live.run(_inputs(1, "mars"), lambda: False, lambda spans: None, lambda s, d, t: seen.append(d), print)
-    assert run is not None and not run.result.cancelled and seen[-1] == run.result.stats.pairs
-    assert live.finish_log(run) is None and logger.finished == [(1, "mars")]
-
-    stop = threading.Event()
-
-    def scores(s, done, total):
-        stop.set()  # cancel after the first batch
-
-    cancelled = live.run(_inputs(2, "moons of mars"), stop.is_set, lambda spans: None, scores, print)
-    assert cancelled is not None and cancelled.result.cancelled
-    assert live.finish_log(cancelled) is None
-    assert logger.begun == ["mars", "moons of mars"] and logger.finished == [(1, "mars")]
-
-
-def test_a_failing_run_log_becomes_a_message():
-    class Broken(FakeRunLogger):
-        def finish(self, run_id, result):
-            raise OSError("disk full")
-
-    log = RunLog(Broken())
-    run_id, problem = log.begin("q", "i", [], ChunkSettings(), "max", 3, None)
-    assert run_id == 1 and problem is None
-    assert "disk full" in log.finish(run_id, None)

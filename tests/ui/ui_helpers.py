@@ -10,6 +10,7 @@ from collections.abc import Callable
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
+from workbench.session import RunRecorder  # noqa: E402
 from workbench.engine.scorer import Cancelled, Scorer  # noqa: E402
 from workbench.engine.types import Document  # noqa: E402
 from workbench.ui.app import WorkbenchApp  # noqa: E402
@@ -48,24 +49,30 @@ def sample_documents() -> list[Document]:
     ]
 
 
-class FakeRunLogger:
-    """Stands in for workbench.runlog.RunLogger: records calls, stores nothing."""
+class FakeRecorder(RunRecorder):
+    """Records calls in memory, stores nothing (the RunRecorder contract's test fake)."""
 
-    notice = None
+    records_runs = True
 
     def __init__(self) -> None:
+        super().__init__()
         self.begun: list[str] = []
         self.finished: list[tuple[int, str]] = []
+        self.discarded: list[int] = []
 
-    def score_cache(self):
-        return None
+    @property
+    def description(self) -> str:
+        return "runs are kept in a test's memory"
 
-    def begin(self, query, instruction, documents, chunking, aggregate, top_k, model):
-        self.begun.append(query)
+    def begin(self, inputs, model):
+        self.begun.append(inputs.query)
         return len(self.begun)
 
     def finish(self, run_id, result) -> None:
         self.finished.append((run_id, result.query))
+
+    def discard(self, run_id) -> None:
+        self.discarded.append(run_id)
 
 
 class SlowScorer(Scorer):
@@ -116,8 +123,8 @@ async def wait_ranked(pilot, query: str | None = None, timeout: float = 20.0) ->
     app = pilot.app
     await wait_for(
         pilot,
-        lambda: app.result is not None and not app.running and app._debounce is None
-        and (query is None or app.result.query == query),
+        lambda: app.session.result is not None and not app.session.running and not app.run_pending
+        and (query is None or app.session.result.query == query),
         timeout,
         f"a complete ranking for {query!r}",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .types import AGGREGATES
+from .types import AGGREGATES, DEFAULT_AGGREGATE, DEFAULT_TOP_K
 
 
 def check_aggregate(how: str, top_k: int) -> None:
@@ -19,7 +19,7 @@ def _check_name(how: str) -> None:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)} (got {how!r})")
 
 
-def aggregate(scores: Sequence[float], how: str = "max", top_k: int = 3) -> float:
+def aggregate(scores: Sequence[float], how: str = DEFAULT_AGGREGATE, top_k: int = DEFAULT_TOP_K) -> float:
     """`scores` in document order. max: the best passage; first: the lead chunk only (what a
     truncating reranker sees); mean: whole-document relevance; topk: mean of the best k.
 

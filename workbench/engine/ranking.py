@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from .aggregate import aggregate as aggregate_scores
 from .cache import MemoryScoreCache
 from .chunking import Chunker
+from .ordering import rank_documents
 from .scorer import CancelCheck, Cancelled, Scorer, ScoreCache, prompt_key
 from .types import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_TOP_K,
     ChunkScore,
     ChunkSettings,
     ChunkSpan,
     Document,
-    DocumentScore,
     Prompt,
     RankResult,
     RunStats,
@@ -73,8 +75,8 @@ class Ranker:
         instruction: str,
         documents: Sequence[Document],
         chunking: ChunkSettings = ChunkSettings(),
-        aggregate: str = "max",
-        top_k: int = 3,
+        aggregate: str = DEFAULT_AGGREGATE,
+        top_k: int = DEFAULT_TOP_K,
         should_cancel: CancelCheck | None = None,
         on_progress: Callable[[RankProgress], None] | None = None,
     ) -> RankResult:
@@ -129,7 +131,7 @@ class Ranker:
             chunking=chunking,
             aggregate=aggregate,
             top_k=top_k,
-            documents=_rank_documents(documents, scores, aggregate, top_k),
+            documents=rank_documents(documents, [s for s in scores if s is not None], aggregate, top_k),
             stats=stats,
             cancelled=cancelled,
         )
@@ -170,23 +172,3 @@ def _check_inputs(query: str, documents: Sequence[Document]) -> None:
         if d.id in seen:
             raise RankingInputError(f"two documents share the id {d.id!r}")
         seen.add(d.id)
-
-
-def _rank_documents(
-    documents: Sequence[Document], scores: list[ChunkScore | None], how: str, top_k: int
-) -> list[DocumentScore]:
-    by_doc: dict[str, list[ChunkScore]] = {d.id: [] for d in documents}
-    for s in scores:
-        if s is not None:
-            by_doc[s.doc_id].append(s)
-    ranked = []
-    for d in documents:
-        chunks = sorted(by_doc[d.id], key=lambda c: c.chunk.index)
-        # Aggregate the 0..1 scores, so a document score sits on the same fixed scale as chunks.
-        value = aggregate_scores([c.score for c in chunks], how, top_k) if chunks else 0.0
-        ranked.append(DocumentScore(doc_id=d.id, path=d.path, score=value, rank=0, chunks=chunks))
-    # Unscored documents (a cancelled run) sink to the bottom.
-    ranked.sort(key=lambda r: (not r.chunks, -r.score))
-    for rank, r in enumerate(ranked, 1):
-        r.rank = rank
-    return ranked

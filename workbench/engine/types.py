@@ -15,6 +15,12 @@ DEVICES: tuple[str, ...] = ("auto", "cuda", "cpu")
 DTYPES: tuple[str, ...] = ("auto", "bf16", "fp16", "fp32")
 QUANTIZATIONS: tuple[str, ...] = ("none", "8bit", "4bit")
 
+# Every default is written here once; settings, CLI help, the app and the store read them.
+DEFAULT_CHUNK_TOKENS = 256
+DEFAULT_CHUNK_OVERLAP = 32
+DEFAULT_AGGREGATE = "max"
+DEFAULT_TOP_K = 3  # k for the topk aggregate
+
 
 @dataclass(frozen=True)
 class Document:
@@ -60,8 +66,8 @@ class Prompt:
 class ChunkSettings:
     """How documents are split. `tokens == 0` turns chunking off (one pair per document)."""
 
-    tokens: int = 256
-    overlap: int = 32
+    tokens: int = DEFAULT_CHUNK_TOKENS
+    overlap: int = DEFAULT_CHUNK_OVERLAP
 
     def __post_init__(self) -> None:
         if self.tokens < 0:
@@ -174,6 +180,7 @@ class RankResult:
     cancelled: bool = False
 
     def ranked_chunks(self) -> list[ChunkScore]:
-        """All chunk scores, best first (ties keep document order)."""
-        chunks = [c for d in self.documents for c in d.chunks]
-        return sorted(chunks, key=lambda c: -c.logit)
+        """All chunk scores, best first; ties as `workbench.engine.ordering` documents them."""
+        from .ordering import rank_chunks
+
+        return rank_chunks([c for d in self.documents for c in d.chunks], {d.doc_id: d.rank for d in self.documents})

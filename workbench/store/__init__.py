@@ -20,12 +20,14 @@ from workbench.store.errors import (
 )
 from workbench.store.fingerprint import run_fingerprint
 from workbench.store.presets import Preset, Presets
-from workbench.store.records import RunSummary, SessionInfo, StoredRun
+from workbench.store.history import HistoryRow
+from workbench.store.records import SessionInfo, StoredRun
 from workbench.store.runs import RunLog
 from workbench.store.score_cache import SqliteScoreCache
 
 __all__ = [
     "ForeignFileError",
+    "HistoryRow",
     "NoDatabaseError",
     "NotFoundError",
     "Preset",
@@ -34,7 +36,6 @@ __all__ = [
     "RunComparison",
     "RunLog",
     "RunNotFoundError",
-    "RunSummary",
     "SessionInfo",
     "SessionNotFoundError",
     "SqliteScoreCache",

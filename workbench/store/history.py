@@ -1,5 +1,6 @@
-"""What the history screen reads: light pages of runs (newest first, keyset-paged), a session by
-name, the last two finished runs, and a short text for each compared chunk.
+"""The one read model of run lists (the history screen, `workbench sessions show`): light pages
+of runs (newest first, keyset-paged), a session by name, the last two finished runs, and a short
+text for each compared chunk.
 
 Pages are keyed on (created_at, id) rather than OFFSET: runs logged while the list is open do
 not shift the next page, and every page is one walk of the runs_by_session / runs_by_time index.
@@ -18,13 +19,19 @@ _COLUMNS = f"""
 r.id, s.name, r.created_at, r.status, substr(r.query, 1, {SNIPPET_CHARS}),
 substr(r.instruction, 1, {SNIPPET_CHARS}), r.model_id, r.chunk_tokens, r.chunk_overlap,
 r.aggregate, r.top_k, (SELECT COUNT(*) FROM run_documents d WHERE d.run_id = r.id),
-r.pairs, r.latency_s
+r.pairs, r.latency_s, r.session_id, top.doc_id, top.score
+"""
+# The run's best document, found through at most one row even should two documents share rank 1.
+_FROM = """
+FROM runs r JOIN sessions s ON s.id = r.session_id
+LEFT JOIN run_documents top ON top.run_id = r.id AND top.position = (
+    SELECT d.position FROM run_documents d WHERE d.run_id = r.id AND d.rank = 1 LIMIT 1)
 """
 
 
 @dataclass(frozen=True)
 class HistoryRow:
-    """One run as the history list shows it (texts cut to SNIPPET_CHARS)."""
+    """One run as run lists show it (texts cut to SNIPPET_CHARS); nothing per chunk."""
 
     id: int
     session_name: str
@@ -40,6 +47,9 @@ class HistoryRow:
     documents: int
     pairs: int | None  # None until the run is finished
     latency_s: float | None
+    session_id: int
+    top_doc: str | None  # the doc id ranked first; None until the run has scores
+    top_score: float | None
 
     @property
     def cursor(self) -> tuple[str, int]:
@@ -59,7 +69,7 @@ def history_page(
         where.append("(r.created_at, r.id) < (?, ?)")
         params += list(after)
     sql = (
-        f"SELECT {_COLUMNS} FROM runs r JOIN sessions s ON s.id = r.session_id "
+        f"SELECT {_COLUMNS} {_FROM} "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} "
         "ORDER BY r.created_at DESC, r.id DESC LIMIT ?"
     )
@@ -73,7 +83,7 @@ def history_row(store: Store, run_id: int) -> HistoryRow | None:
     gone = interrupted_runs(store)
     with store.read() as db:
         row = db.execute(
-            f"SELECT {_COLUMNS} FROM runs r JOIN sessions s ON s.id = r.session_id WHERE r.id = ?",
+            f"SELECT {_COLUMNS} {_FROM} WHERE r.id = ?",
             [run_id],
         ).fetchone()
     return _row(row, gone) if row else None

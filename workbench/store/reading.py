@@ -1,4 +1,7 @@
-"""Reading runs back: light pages for lists, and whole runs for reopening in the UI."""
+"""Reading runs back: counts and ids for exports, and whole runs for reopening in the UI.
+
+Light pages of runs for lists are `history.history_page`: the one read model of run lists.
+"""
 
 from __future__ import annotations
 
@@ -16,33 +19,7 @@ from workbench.engine.types import (
 from workbench.store.database import Store
 from workbench.store.errors import RunNotFoundError
 from workbench.store.liveness import interrupted_runs, shown_status
-from workbench.store.records import RunSummary, StoredRun
-
-# The page of ids is picked first from the index alone; only the rows shown pay for the join
-# and the per-run sub-selects, so a deep OFFSET costs an index walk and nothing more.
-_PAGE_SQL = """
-SELECT r.id, r.session_id, s.name, r.created_at, r.status, r.query, r.model_id, r.model_kind,
-       r.aggregate, r.chunk_tokens, r.top_k,
-       (SELECT COUNT(*) FROM run_documents d WHERE d.run_id = r.id),
-       top.doc_id, top.score, r.latency_s
-FROM ({page}) AS page
-JOIN runs r ON r.id = page.id
-JOIN sessions s ON s.id = r.session_id
-LEFT JOIN run_documents top ON top.run_id = r.id AND top.rank = 1
-ORDER BY r.created_at DESC, r.id DESC
-"""
-
-
-def list_runs(
-    store: Store, session_id: int | None = None, limit: int = 50, offset: int = 0
-) -> list[RunSummary]:
-    """Runs newest first, optionally of one session; no chunk data."""
-    where, params = _session_filter(session_id)
-    page = f"SELECT id FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-    gone = interrupted_runs(store)
-    with store.read() as db:
-        rows = db.execute(_PAGE_SQL.format(page=page), [*params, limit, offset]).fetchall()
-    return [RunSummary(*row[:4], shown_status(row[0], row[4], gone), *row[5:]) for row in rows]
+from workbench.store.records import StoredRun
 
 
 def count_runs(store: Store, session_id: int | None = None) -> int:

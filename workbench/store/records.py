@@ -1,4 +1,4 @@
-"""What the store hands back: sessions, light run rows for lists, and whole stored runs."""
+"""What the store hands back: sessions and whole stored runs (list rows are history.HistoryRow)."""
 
 from __future__ import annotations
 
@@ -26,27 +26,6 @@ class SessionInfo:
     runs: int = 0
     last_run_at: str | None = None
     interrupted: int = 0  # runs whose process died before they finished
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of a run list: enough to pick a run, nothing per chunk."""
-
-    id: int
-    session_id: int
-    session_name: str
-    created_at: str
-    status: str
-    query: str
-    model_id: str
-    model_kind: str
-    aggregate: str
-    chunk_tokens: int
-    top_k: int
-    documents: int
-    top_doc: str | None
-    top_score: float | None
-    latency_s: float | None
 
 
 @dataclass

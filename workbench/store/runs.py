@@ -15,13 +15,14 @@ from typing import TextIO
 from sqlite_utils import Database
 
 from workbench.engine.types import ChunkSettings, Document, ModelInfo, RankResult
-from workbench.store import reading, sessions
+from workbench.store import history, reading, sessions
 from workbench.store.compare import RunComparison, compare_runs
 from workbench.store.database import Store, utc_now
 from workbench.store.errors import RunNotFoundError, SessionNotFoundError, StoreError
 from workbench.store.export import ExportFormat, export_runs
 from workbench.store.liveness import this_writer
-from workbench.store.records import RunSummary, SessionInfo, StoredRun
+from workbench.store.history import HistoryRow
+from workbench.store.records import SessionInfo, StoredRun
 
 _IN_BATCH = 500  # parameters per IN (...) list; far below SQLite's limit, and plans stay cheap
 
@@ -39,12 +40,20 @@ class RunLog:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def ensure_session(self, name: str | None = None) -> int:
-        """Session `name`, created if missing; default one session per local day ("2025-01-31")."""
+    def ensure_session(self, name: str) -> int:
+        """Session `name`, created if missing."""
         return sessions.ensure_session(self.store, name)
 
     def create_session(self, name: str, notes: str = "") -> int:
         return sessions.create_session(self.store, name, notes)
+
+    def create_launch_session(self, origin: str, name: str | None = None) -> tuple[int, str]:
+        """(id, name) of this launch's session: a new "app 2026-11-29 23:41:07" one, or `name`'s."""
+        return sessions.create_launch_session(self.store, origin, name)
+
+    def latest_run_of_origin(self, origin: str = "app") -> int | None:
+        """The newest run of any session `origin` started (what the app reopens on relaunch)."""
+        return sessions.latest_run_of_origin(self.store, origin)
 
     def get_session(self, session_id: int) -> SessionInfo:
         return sessions.get_session(self.store, session_id)
@@ -197,11 +206,12 @@ class RunLog:
 
     # -- reading, comparing, exporting -----------------------------------------------------
 
-    def list_runs(
-        self, session_id: int | None = None, limit: int = 50, offset: int = 0
-    ) -> list[RunSummary]:
-        """Runs newest first (all sessions unless one is given); light rows, no chunk data."""
-        return reading.list_runs(self.store, session_id, limit, offset)
+    def history_page(
+        self, session_id: int | None = None, limit: int = 50, after: tuple[str, int] | None = None
+    ) -> list[HistoryRow]:
+        """Runs newest first (all sessions unless one is given), older than `after` (a row's
+        `cursor`); light rows, no chunk data."""
+        return history.history_page(self.store, session_id, limit, after)
 
     def count_runs(self, session_id: int | None = None) -> int:
         return reading.count_runs(self.store, session_id)

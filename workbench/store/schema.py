@@ -227,9 +227,26 @@ def _v2_interrupted_runs(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-SCHEMA_STEPS: list[Callable[[Database], None]] = [_v1_initial, _v2_interrupted_runs]
+def _v3_session_origin(db: Database) -> None:
+    """Sessions remember what started them: 'app', 'score' or 'eval' (NULL: logged before this
+    step). Each launch gets its own session, and the app restores the last one it wrote.
+
+    Run lists show each run's best document: one row per run in a partial index, so finding it
+    costs a probe, not a walk over the run's documents.
+    """
+    db.execute("ALTER TABLE sessions ADD COLUMN origin TEXT")
+    db.execute("CREATE INDEX run_documents_top ON run_documents (run_id, position) WHERE rank = 1")
+
+
+SCHEMA_STEPS: list[Callable[[Database], None]] = [
+    _v1_initial,
+    _v2_interrupted_runs,
+    _v3_session_origin,
+]
 # From this version on, runs carry writer_pid / writer_host / writer_process.
 WRITER_COLUMNS_VERSION = 2
+# From this version on, sessions carry origin.
+SESSION_ORIGIN_VERSION = 3
 
 
 def migrate(store: Store, steps: Sequence[Callable[[Database], None]]) -> None:

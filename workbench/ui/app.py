@@ -1,14 +1,15 @@
-"""The workbench app: loads the model in the background, scores live as the user edits, shows it.
+"""The workbench app: a thin client of one headless `workbench.session.Workbench`.
 
-State lives here; widgets only display it. Model work runs in thread workers that post typed
-messages (messages.py); every run carries a generation number and stale ones are dropped.
+The session owns every piece of state (documents, query, settings, results); the app turns keys
+and widget messages into session calls, runs the slow work in thread workers, and redraws the
+views from the session. Workers post typed messages (messages.py); runs carry a generation
+number, and the session drops what a superseded run reports.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from time import perf_counter
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,12 +18,13 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from workbench.documents import unique_ids
-from workbench.engine.cache import MemoryScoreCache
 from workbench.engine.loading import ModelLoadError, load_scorer
-from workbench.engine.ranking import Ranker, RankingInputError
+from workbench.engine.prompt import check_chunk_fits
+from workbench.engine.ranking import RankingInputError
 from workbench.engine.scorer import Scorer, ScoringError
-from workbench.engine.types import ChunkScore, ChunkSpan, Document, RankResult
+from workbench.session import RunRecorder, RunSettings, SessionInputError, Workbench
+from workbench.session.sqlite_recorder import open_recorder
+from workbench.store import StoreError
 
 from .commands import WorkbenchCommands
 from .config import WorkbenchConfig
@@ -30,13 +32,13 @@ from .cpu import reserve_a_core_for_the_ui
 from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
 from .history_actions import HistoryActions
-from .messages import ModelLoaded, ModelLoadProgress, RunFinished, RunProgress, RunStarted, WorkerNotice
+from .messages import ModelLoaded, ModelLoadProgress, RecorderReady, RunFinished, RunProgress, RunStarted, WorkerNotice
 from .output_actions import OutputActions
 from .presets import InstructionPresets, PresetError, StorePresets
-from .run_logging import RunLog, open_run_log
+from .restore import restore_last_launch
+from .scoring import PostingListener
 from .screens.help import FALLBACK_BANNER
 from .screens.main import MainScreen
-from .scoring import LiveScorer, RunInputs
 from .views import ViewUpdates
 from .widgets.run_line import RunLine
 from .widgets.settings_bar import SettingsBar
@@ -44,7 +46,8 @@ from .widgets.status_bar import StatusBar
 
 __all__ = ["WorkbenchApp", "WorkbenchConfig"]
 
-USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, PresetError, OSError, ValueError)
+USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, SessionInputError, PresetError, StoreError,
+               OSError, ValueError)
 
 
 class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, HelpAndPalette, App[None]):
@@ -59,34 +62,22 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         config: WorkbenchConfig,
         *,
         scorer: Scorer | None = None,
-        run_logger: Any = None,
+        recorder: RunRecorder | None = None,
         presets: InstructionPresets | None = None,
     ) -> None:
-        """`scorer` skips loading (tests, benchmarks); `run_logger` replaces opening `config.db`."""
+        """`scorer` skips loading (tests, benchmarks); `recorder` replaces opening `config.db`."""
         super().__init__()
         self.config = config
-        self.documents: list[Document] = unique_ids(list(config.documents))
-        self.edited: set[str] = set()
-        self.chunking, self.aggregate, self.top_k = config.chunking, config.aggregate, config.top_k
-        self.settings_error: str | None = None
+        self.session = Workbench(
+            RunSettings(config.chunking, config.aggregate, config.top_k),
+            query=config.query, instruction=config.instruction, documents=config.documents,
+        )
         self.presets: InstructionPresets = presets or StorePresets(config.db)
-        self._preloaded, self._run_logger = scorer, run_logger
-        self.scorer: Scorer | None = None
-        self.live: LiveScorer | None = None
+        self._preloaded, self._given_recorder = scorer, recorder
         self.model_state = "loading"  # loading | loaded | failed
-        self.generation = 0
-        self.current_inputs: RunInputs | None = None  # of the latest run started
-        self.shown_inputs: RunInputs | None = None  # of the run whose scores are on screen
-        self.running = False
-        self.spans: dict[str, list[ChunkSpan]] = {}
-        self.scores: dict[tuple[str, int], ChunkScore] = {}
-        self.scores_generation = 0  # the run `spans` and `scores` belong to
-        self.result: RankResult | None = None  # the last complete run
-        self.selected: tuple[str, int] | None = None
-        self.sort, self.doc_filter = "score", None
+        self.recorder_ready = False
+        self.touched = False  # the user edited something: a late restore must not undo it
         self._debounce: Timer | None = None
-        self._refresh_timer: Timer | None = None
-        self._last_refresh = 0.0
         self._score_worker: Worker | None = None
         # perf_counter() marks, read by benchmarks/ui_latency.py
         self.last_edit_at: float | None = None
@@ -95,15 +86,14 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     # -- start-up -----------------------------------------------------------------------------
 
     def get_default_screen(self) -> MainScreen:
-        self.main = MainScreen()
+        self.main = MainScreen(self.config)
         return self.main
 
-    def start(self) -> None:
-        """Called once the main screen is mounted: show what we have, start loading the model."""
+    def on_main_screen_ready(self) -> None:
+        """Show what we have, then open the run log and load the model in the background."""
         for problem in self.config.problems:
             self.notify(problem, title="Skipped", severity="warning", timeout=10)
-        self._refresh_documents()
-        self._refresh_views()
+        self.refresh_views()
         name = self.config.load_options.model or "Qwen/Qwen3-Reranker-0.6B (offline fallback if unavailable)"
         self.widget(StatusBar).loading(name)
         self.say(f"Loading {name}… you can edit meanwhile.", busy=True)
@@ -120,24 +110,28 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         def progress(text: str) -> None:
             self.post_message(ModelLoadProgress(text))
 
+        if not self.recorder_ready:
+            recorder = self._given_recorder
+            if recorder is None:
+                progress("opening the run log")
+                recorder = open_recorder(self.config.db, origin="app", session=self.config.session)
+            wanted = not self.config.fresh and recorder.restores_state
+            self.post_message(RecorderReady(recorder, recorder.last_state() if wanted else None))
         scorer = self._preloaded or load_scorer(self.config.load_options, progress)
         if scorer.info.device == "cpu":
             reserve_a_core_for_the_ui()
-        if self._run_logger is not None:
-            log, notices = RunLog(self._run_logger), []
-            if getattr(self._run_logger, "notice", None):
-                notices.append(str(self._run_logger.notice))
-        else:
-            progress("opening the run log")
-            log, notices = open_run_log(self.config.db, self.config.session)
-        backing = log.score_cache() if log else None
-        live = LiveScorer(Ranker(scorer, cache=MemoryScoreCache(backing=backing)), log)
-        self.post_message(ModelLoaded(scorer, live, notices, live.memory_in_use()))
+        self.post_message(ModelLoaded(scorer, scorer.memory_in_use()))
+
+    def on_recorder_ready(self, message: RecorderReady) -> None:
+        self.session.recorder, self.recorder_ready = message.recorder, True
+        self._show_notices(message.recorder.take_notices())
+        if message.last_run is not None and not self.touched:
+            restore_last_launch(self, message.last_run)
 
     def action_reload_model(self) -> None:
         if self.model_state == "loading":
             return
-        self.model_state, self.scorer, self.live = "loading", None, None
+        self.model_state, self.session.ranker = "loading", None
         self.widget(StatusBar).loading(self.config.load_options.model or "default reranker")
         self.say("Loading the model again…", busy=True)
         self.load_model()
@@ -147,14 +141,13 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.say(message.text + "…", busy=True)
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
-        self.scorer, self.live, self.model_state = message.scorer, message.live, "loaded"
+        self.session.attach(message.scorer)
+        self.model_state = "loaded"
         info = message.scorer.info
         self.widget(StatusBar).loaded(info, message.memory)
-        banner = self.main.query_one("#fallback-banner")
-        banner.set_class(info.is_fallback, "-visible")
+        # Short lines that read completely at 80 columns; the reason goes to a notice and F1.
+        self.main.show_banner(list(FALLBACK_BANNER) if info.is_fallback else None)
         if info.is_fallback:
-            # Short lines that read completely at 80 columns; the reason goes to a notice and F1.
-            banner.update(Text("\n".join(FALLBACK_BANNER), no_wrap=True, overflow="ellipsis"))
             self.notify(
                 f"{info.fallback_reason or 'no reranker could be loaded'}. Scores are cosine similarity, "
                 "not probabilities; the instruction is ignored.",
@@ -162,87 +155,86 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
                 severity="warning",
                 timeout=15,
             )
-        for notice in message.notices:
-            self.notify(notice, title="Run log", severity="warning", timeout=10)
         self.say("Model ready.")
         self.start_run()
 
-    # -- live scoring -------------------------------------------------------------------------
+    def _show_notices(self, notices: list[str]) -> None:
+        for notice in notices:
+            self.notify(notice, title="Run log", severity="warning", timeout=10)
 
-    @on(TextArea.Changed, "#query, #instruction")
-    def _prompt_edited(self) -> None:
-        self.last_edit_at = perf_counter()
-        self.schedule_run()
+    # -- edits: widgets report their values, the session takes them ---------------------------
+
+    @on(TextArea.Changed, "#query")
+    def _query_edited(self, event: TextArea.Changed) -> None:
+        self.edited(self.session.set_query(event.text_area.text))
+
+    @on(TextArea.Changed, "#instruction")
+    def _instruction_edited(self, event: TextArea.Changed) -> None:
+        self.edited(self.session.set_instruction(event.text_area.text))
 
     @on(SettingsBar.Changed)
     def _settings_edited(self, event: SettingsBar.Changed) -> None:
-        self.settings_error = event.error
-        if event.error or event.chunking is None:
-            self.say(Text(f"Settings not applied: {event.error}", style="bold"))
-            return
-        new = (event.chunking, event.aggregate, event.top_k)
-        if new != (self.chunking, self.aggregate, self.top_k):
-            self.chunking, self.aggregate, self.top_k = new
+        settings, error = None, event.error
+        if event.chunking is not None and error is None:
+            try:
+                check_chunk_fits(event.chunking.tokens, self.config.load_options.max_length)
+                settings = RunSettings(event.chunking, event.aggregate, event.top_k)
+            except ValueError as e:
+                error = str(e)
+        due = self.session.set_settings(settings, error)
+        if error:
+            self.say(Text(f"Settings not applied: {error}", style="bold"))
+        self.edited(due)
+
+    def edited(self, run_due: bool = True) -> None:
+        """After an edit that changed something: remember it, and score again once typing pauses."""
+        if run_due:
+            self.touched = True
             self.last_edit_at = perf_counter()
             self.schedule_run()
+
+    @property
+    def run_pending(self) -> bool:
+        """A run is scheduled to start when typing pauses."""
+        return self._debounce is not None
 
     def schedule_run(self, delay: float | None = None) -> None:
         """Start a run once edits pause for `debounce_s` (every edit restarts the wait)."""
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(self.config.debounce_s if delay is None else delay, self.start_run)
+        # Never 0: Textual's timer divides by its interval when it fires late.
+        self._debounce = self.set_timer(max(0.001, self.config.debounce_s if delay is None else delay), self.start_run)
 
-    def query_text(self) -> str:
-        return self.main.query_one("#query", TextArea).text
-
-    def instruction_text(self) -> str:
-        return self.main.query_one("#instruction", TextArea).text
+    # -- runs -----------------------------------------------------------------------------------
 
     def start_run(self) -> None:
         self._debounce = None
-        if self.model_state != "loaded" or self.live is None:
+        if self.model_state != "loaded":
             if self.model_state == "loading":
                 self.say("The model is still loading; scoring starts when it is ready.", busy=True)
             return
-        blocker = self._why_not_run()
+        blocker = self.session.blocker()
         if blocker:
             self.cancel_run()
-            self._clear_results()
+            self.session.clear_results()
+            self.refresh_views()
             self.say(Text(blocker, style="italic"))
             return
-        self.generation += 1
-        self.current_inputs = RunInputs(
-            generation=self.generation,
-            query=self.query_text(),
-            instruction=self.instruction_text(),
-            documents=tuple(self.documents),
-            chunking=self.chunking,
-            aggregate=self.aggregate,
-            top_k=self.top_k,
-        )
-        self.running = True
+        inputs = self.session.start_run()
+        if inputs is None:
+            return
         self.timeline = {"started": perf_counter()}
-        self.say(f"Scoring {len(self.documents)} documents…", scoring=True)
+        self.say(f"Scoring {len(inputs.documents)} documents…", scoring=True)
         self.widget(RunLine).progress(0, 1)
-        self._score_worker = self.score(self.current_inputs, self.live)
-
-    def _why_not_run(self) -> str | None:
-        if not self.query_text().strip():
-            return "Type a query above to rank the documents (the ranking updates as you type)."
-        if not self.documents:
-            return "No documents yet: ctrl+o adds a file or folder, ctrl+n pastes text."
-        if self.settings_error:
-            return f"Fix the settings first: {self.settings_error}"
-        return None
+        self._score_worker = self.score(inputs)
 
     def cancel_run(self) -> None:
         """Forget the running run: its worker stops at the next batch, its messages are dropped."""
-        self.generation += 1
-        self.running = False
+        self.session.cancel()
         self.workers.cancel_group(self, "score")
 
     def action_cancel_run(self) -> None:
-        if self.running:
+        if self.session.running:
             self.cancel_run()
             self.say("Run cancelled. ctrl+r runs again.")
 
@@ -252,58 +244,31 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.start_run()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="score", name="scoring")
-    def score(self, inputs: RunInputs, live: LiveScorer) -> None:
+    def score(self, inputs) -> None:
         worker = get_current_worker()
-        generation = inputs.generation
-
-        def cancelled() -> bool:
-            return worker.is_cancelled or self.generation != generation
-
-        run = live.run(
-            inputs,
-            cancelled,
-            on_start=lambda spans: self.post_message(RunStarted(generation, spans)),
-            on_scores=lambda scores, done, total: self.post_message(RunProgress(generation, scores, done, total)),
-            on_notice=lambda text: self.post_message(WorkerNotice(text)),
-        )
-        if run is None or run.result.cancelled:
-            return
-        self.post_message(RunFinished(generation, run.result, live.memory_in_use()))
-        problem = live.finish_log(run)  # after the UI has the result: logging never delays it
-        if problem:
-            self.post_message(WorkerNotice(problem))
+        listener = PostingListener(self, self.session.memory_in_use)
+        self.session.execute(inputs, listener, lambda: worker.is_cancelled)
 
     def on_run_started(self, message: RunStarted) -> None:
-        if message.generation != self.generation:
-            return
-        self.timeline.setdefault("chunked", perf_counter())
-        self.shown_inputs = self.current_inputs
-        self.spans, self.scores, self.scores_generation = message.spans, {}, message.generation
-        self._request_refresh()
+        if self.session.accept_chunked(message.generation, message.spans):
+            self.timeline.setdefault("chunked", perf_counter())
+            self.request_refresh()
 
     def on_run_progress(self, message: RunProgress) -> None:
-        if message.generation != self.generation:
-            return
-        self.timeline.setdefault("first_scores", perf_counter())
-        self.scores = {(s.doc_id, s.chunk.index): s for s in message.scores}
-        self.widget(RunLine).progress(message.done, message.total)
-        self.say(f"Scoring… {message.done}/{message.total} chunks", scoring=True)
-        self._request_refresh()
+        if self.session.accept_scores(message.generation, message.scores):
+            self.timeline.setdefault("first_scores", perf_counter())
+            self.widget(RunLine).progress(message.done, message.total)
+            self.say(f"Scoring… {message.done}/{message.total} chunks", scoring=True)
+            self.request_refresh()
 
     def on_run_finished(self, message: RunFinished) -> None:
-        if message.generation != self.generation:
+        if not self.session.accept_finished(message.generation, message.result):
             return
-        result = message.result
-        self.running, self.result = False, result
-        self.scores = {(c.doc_id, c.chunk.index): c for d in result.documents for c in d.chunks}
-        self.widget(StatusBar).run_done(result.stats, message.memory)
-        stats = result.stats
+        stats = message.result.stats
+        self.widget(StatusBar).run_done(stats, message.memory)
         took = "" if self.config.hide_volatile else f" in {stats.latency_s:.2f} s"
-        self.say(f"Ranked {len(result.documents)} documents, {stats.pairs} chunks{took} ({stats.cached} from cache).")
-        if self._refresh_timer is not None:
-            self._refresh_timer.stop()
-            self._refresh_timer = None
-        self._refresh_views()
+        self.say(f"Ranked {len(message.result.documents)} documents, {stats.pairs} chunks{took} ({stats.cached} from cache).")
+        self.refresh_views()
         self.timeline["complete"] = perf_counter()
 
     def on_worker_notice(self, message: WorkerNotice) -> None:
@@ -322,8 +287,11 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.notify(text, title="The model could not be loaded", severity="error", timeout=20)
         elif worker.group == "score":
             if worker is self._score_worker:
-                self.running = False
+                self.session.running = False
                 self.say(Text(f"Scoring failed: {text}"))
             self.notify(text, title="Scoring failed", severity="error", timeout=15)
         else:
             self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error", timeout=10)
+
+    def on_unmount(self) -> None:
+        self.session.recorder.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbench.engine.loading import LoadOptions
 from workbench.engine.prompt import DEFAULT_INSTRUCTION
-from workbench.engine.types import ChunkSettings, Document
+from workbench.engine.types import DEFAULT_AGGREGATE, DEFAULT_TOP_K, ChunkSettings, Document
 
 
 @dataclass
@@ -18,10 +18,16 @@ class WorkbenchConfig:
     query: str = ""
     instruction: str = DEFAULT_INSTRUCTION
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    aggregate: str = "max"
-    top_k: int = 3
+    aggregate: str = DEFAULT_AGGREGATE
+    top_k: int = DEFAULT_TOP_K
     db: Path | None = None
-    session: str | None = None
+    session: str | None = None  # log into the session of this name; None: a new one per launch
     debounce_s: float = 0.4
+    # Relaunching restores the last launch's documents, query, instruction and settings, except
+    # with `fresh` (--new), for the settings named in `explicit` (given as flags), and for the
+    # documents when some were given on the command line.
+    fresh: bool = False
+    explicit: frozenset[str] = frozenset()
+    documents_given: bool = False
     # Replace timings and memory figures with placeholders (deterministic snapshot tests).
     hide_volatile: bool = False

@@ -7,13 +7,13 @@ import shlex
 import subprocess
 import tempfile
 from pathlib import Path
-from time import perf_counter
 
 from textual import work
 from textual.app import SuspendNotSupported
 
-from workbench.documents import decode_text, read_file, read_folder, unique_ids
+from workbench.documents import decode_text, read_file, read_folder
 from workbench.engine.types import Document
+from workbench.session import SessionInputError
 
 from .messages import DocumentsRead
 from .screens.dialogs import InputDialog, PasteDialog
@@ -22,7 +22,7 @@ from .widgets.panes import DocumentTable
 
 
 class DocumentActions:
-    """Mixed into WorkbenchApp; uses its `documents`, `edited`, `schedule_run` and widgets."""
+    """Mixed into WorkbenchApp: turns document keys into session edits."""
 
     def action_add_document(self) -> None:
         self.push_screen(
@@ -36,7 +36,7 @@ class DocumentActions:
         )
 
     def _add_path(self, path: str | None) -> None:
-        if path:
+        if path:  # the dialog refuses an empty path itself
             self.read_path(path)
 
     @work(thread=True, exit_on_error=False, group="documents", name="reading documents")
@@ -52,19 +52,13 @@ class DocumentActions:
             self.add_documents(message.documents)
 
     def add_documents(self, documents: list[Document]) -> None:
-        before = len(self.documents)
-        self.documents = unique_ids(self.documents + list(documents))
-        added = self.documents[before:]
+        added = self.session.add_documents(documents)
         names = ", ".join(d.id for d in added[:3]) + (" …" if len(added) > 3 else "")
         self.notify(f"Added {len(added)} document{'s' * (len(added) != 1)}: {names}")
         self._documents_changed()
 
     def action_paste_document(self) -> None:
-        taken = {d.id for d in self.documents}
-        n = 1
-        while f"pasted-{n}" in taken:
-            n += 1
-        self.push_screen(PasteDialog(f"pasted-{n}"), self._pasted)
+        self.push_screen(PasteDialog(self.session.new_document_name()), self._pasted)
 
     def _pasted(self, result: tuple[str, str] | None) -> None:
         if result:
@@ -73,12 +67,12 @@ class DocumentActions:
 
     def current_document(self) -> Document | None:
         """The document under the cursor in the documents pane, else the selected chunk's."""
-        doc_id = None
-        if self.main.query_one("#panes").active == "documents" or self.selected is None:
+        doc_id, selected = None, self.session.options.selected
+        if self.main.active_pane == "documents" or selected is None:
             doc_id = self.widget(DocumentTable).current_id()
-        if doc_id is None and self.selected is not None:
-            doc_id = self.selected[0]
-        document = next((d for d in self.documents if d.id == doc_id), None)
+        if doc_id is None and selected is not None:
+            doc_id = selected[0]
+        document = self.session.document(doc_id) if doc_id is not None else None
         if document is None:
             self.notify("No document selected: pick one in the Documents pane (F4).", severity="warning")
         return document
@@ -118,33 +112,23 @@ class DocumentActions:
     def replace_text(self, doc_id: str, text: str | None) -> None:
         if text is None:
             return
-        if not text.strip():
-            self.notify("The edited text is empty; the document is unchanged.", severity="warning")
+        try:
+            changed = self.session.replace_text(doc_id, text)
+        except SessionInputError as e:
+            self.notify(str(e).capitalize() + ".", severity="warning")
             return
-        for n, d in enumerate(self.documents):
-            if d.id == doc_id and d.text != text:
-                self.documents[n] = Document(id=d.id, text=text, path=d.path)
-                self.edited.add(d.id)
-                self.notify(f"{d.id} changed; scoring again.")
-                self._documents_changed()
+        if changed:
+            self.notify(f"{doc_id} changed; scoring again.")
+            self._documents_changed()
 
     def action_remove_document(self) -> None:
         document = self.current_document()
         if document is None:
             return
-        self.documents = [d for d in self.documents if d.id != document.id]
-        self.edited.discard(document.id)
-        if self.doc_filter == document.id:
-            self.doc_filter = None
-        if self.selected and self.selected[0] == document.id:
-            self.selected = None
-        self.spans.pop(document.id, None)
-        self.scores = {k: v for k, v in self.scores.items() if k[0] != document.id}
+        self.session.remove_document(document.id)
         self.notify(f"Removed {document.id}.")
         self._documents_changed()
 
     def _documents_changed(self) -> None:
-        self._refresh_documents()
-        self._refresh_views()
-        self.last_edit_at = perf_counter()
-        self.schedule_run()
+        self.refresh_views()
+        self.edited()

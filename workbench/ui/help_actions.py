@@ -8,6 +8,7 @@ from functools import partial
 from textual.binding import Binding
 
 from workbench.engine.types import AGGREGATES
+from workbench.session import RunSettings
 
 from .presets import PresetError
 from .screens.compare import CompareScreen
@@ -46,7 +47,7 @@ class HelpAndPalette:
         ]
 
     def action_help(self) -> None:
-        info = self.scorer.info if self.scorer is not None else None
+        info = self.session.model
         note = fallback_note(info.fallback_reason) if info is not None and info.is_fallback else None
         self.push_screen(HelpScreen(self.help_groups(), note))
 
@@ -75,7 +76,7 @@ class HelpAndPalette:
         for sort in ("score", "document", "position"):
             yield f"Sort chunks by {sort}", "Ranking pane order", partial(self._set_sort, sort)
         yield "Filter: all documents", "Show every document's chunks", partial(self._set_filter, None)
-        for d in self.documents:
+        for d in self.session.documents:
             yield f"Filter: {d.id}", "Show only this document's chunks", partial(self._set_filter, d.id)
         for how in AGGREGATES:
             yield f"Aggregate: {how}", "Document score from chunk scores", partial(self._set_aggregate, how)
@@ -85,21 +86,22 @@ class HelpAndPalette:
         yield "Model details", "What was loaded and why", self.action_model_details
 
     def _set_sort(self, sort: str) -> None:
-        self.sort = sort
-        self._refresh_views()
+        self.session.options.sort = sort
+        self.refresh_views()
 
     def _set_filter(self, doc_id: str | None) -> None:
-        self.doc_filter = doc_id
-        self._refresh_views()
+        self.session.options.doc_filter = doc_id
+        self.refresh_views()
 
     def _set_aggregate(self, how: str) -> None:
-        self.main.query_one("#aggregate").value = how  # the settings bar reports the change
+        settings = self.session.settings
+        self.main.show_settings(RunSettings(settings.chunking, how, settings.top_k))
 
     def action_model_details(self) -> None:
-        if self.scorer is None:
+        info = self.session.model
+        if info is None:
             self.notify("No model is loaded.", severity="warning")
             return
-        info = self.scorer.info
         lines = [f"{info.model_id} ({info.kind})", f"revision {info.revision or '-'}", *info.choices]
         if info.fallback_reason:
             lines.append(f"FALLBACK: {info.fallback_reason}")

@@ -6,7 +6,7 @@ from textual.message import Message
 
 from workbench.store import StoredRun
 
-from .history_source import ComparisonView, HistoryPage
+from workbench.session.history import ComparisonView, HistoryPage
 
 
 class HistoryLoaded(Message):

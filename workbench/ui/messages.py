@@ -8,7 +8,8 @@ from textual.message import Message
 from workbench.engine.scorer import Scorer
 from workbench.engine.types import ChunkScore, ChunkSpan, RankResult
 
-from .scoring import LiveScorer
+from workbench.session import RunRecorder
+from workbench.store import StoredRun
 
 
 class ModelLoadProgress(Message):
@@ -20,12 +21,19 @@ class ModelLoadProgress(Message):
         return isinstance(message, ModelLoadProgress)
 
 
+class RecorderReady(Message):
+    """The run log is open (or known to be unavailable); `last_run` is the previous launch's."""
+
+    def __init__(self, recorder: RunRecorder, last_run: StoredRun | None) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.last_run = last_run
+
+
 class ModelLoaded(Message):
-    def __init__(self, scorer: Scorer, live: LiveScorer, notices: list[str], memory: int | None) -> None:
+    def __init__(self, scorer: Scorer, memory: int | None) -> None:
         super().__init__()
         self.scorer = scorer
-        self.live = live
-        self.notices = notices
         self.memory = memory
 
 

@@ -33,38 +33,30 @@ class OutputActions:
 
     def focused_chunk(self) -> tuple[str, int] | None:
         table = self.widget(ChunkList)
-        key = table.chunk_at_cursor() if table.has_focus else self.selected
+        key = table.chunk_at_cursor() if table.has_focus else self.session.options.selected
         if key is None:
             self.notify("Select a chunk first (a ranking row or a heat-map cell).", severity="warning")
         return key
-
-    def chunk_text(self, key: tuple[str, int]) -> str | None:
-        doc = next((d for d in self.documents if d.id == key[0]), None)
-        spans = self.spans.get(key[0], [])
-        if doc is None or key[1] >= len(spans):
-            return None
-        return spans[key[1]].text_of(doc.text)
 
     # -- copy and export ----------------------------------------------------------------------
 
     def action_copy_chunk(self) -> None:
         key = self.focused_chunk()
-        text = self.chunk_text(key) if key else None
+        text = self.session.chunk_text(key) if key else None
         if text is not None:
             self.copy_to_clipboard(text)
             self.notify(f"Copied chunk #{key[1]} of {key[0]} ({len(text):,} characters).")
 
     def action_copy_ranking(self) -> None:
-        if self.result is None:
+        result = self.session.result
+        if result is None:
             self.notify("No complete ranking yet.", severity="warning")
             return
-        out = io.StringIO()
-        write_csv(self.result, out)
-        self.copy_to_clipboard(out.getvalue())
-        self.notify(f"Copied the ranking of {len(self.result.documents)} documents as CSV.")
+        self.copy_to_clipboard(export_text(result, ".csv"))
+        self.notify(f"Copied the ranking of {len(result.documents)} documents as CSV.")
 
     def action_export(self) -> None:
-        if self.result is None:
+        if self.session.result is None:
             self.notify("No complete ranking to export yet.", severity="warning")
             return
         self.push_screen(
@@ -84,7 +76,7 @@ class OutputActions:
         if path.suffix.lower() not in EXPORT_FORMATS:
             self.notify(f"{path.name}: end the name with .json, .jsonl or .csv", severity="error")
             return
-        self.export(path, self.result)
+        self.export(path, self.session.result)
 
     @work(thread=True, exit_on_error=False, group="export", name="export")
     def export(self, path: Path, result) -> None:
@@ -100,19 +92,16 @@ class OutputActions:
 
     def action_inspect_prompt(self) -> None:
         key = self.focused_chunk()
-        if key is None or self.live is None or self.shown_inputs is None:
+        text = self.session.chunk_text(key) if key is not None else None
+        if key is None or text is None or self.session.ranker is None or self.session.shown is None:
             return
-        text = self.chunk_text(key)
-        if text is None:
-            return
-        span = self.spans[key[0]][key[1]]
-        self.explain(self.live, self.shown_inputs, key, text, span.start)
+        self.explain(key, self.session.spans[key[0]][key[1]].start, len(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="explain", name="prompt inspection")
-    def explain(self, live, inputs, key: tuple[str, int], text: str, start: int) -> None:
-        with live.model_lock:  # the tokenizer is used by one thread at a time
-            view = live.ranker.explain(inputs.instruction, inputs.query, text)
-        self.post_message(PromptExplained(f"Prompt for {key[0]} · chunk #{key[1]}", view, start, len(text)))
+    def explain(self, key: tuple[str, int], start: int, chars: int) -> None:
+        view = self.session.explain(key)  # waits while a run holds the model
+        if view is not None:
+            self.post_message(PromptExplained(f"Prompt for {key[0]} · chunk #{key[1]}", view, start, chars))
 
     def on_prompt_explained(self, message: PromptExplained) -> None:
         self.push_screen(PromptScreen(message.title, message.view, message.chunk_start, message.chunk_chars))
@@ -137,7 +126,7 @@ class OutputActions:
             self.action_save_preset()
 
     def use_instruction(self, text: str) -> None:
-        self.main.query_one("#instruction").load_text(text)  # posts Changed: a run follows
+        self.main.use_instruction(text)  # an edit: a run follows
 
     def action_save_preset(self) -> None:
         self.push_screen(InputDialog("Save the current instruction as a preset named", hint="enter save · escape cancel"), self._save_preset)
@@ -146,7 +135,7 @@ class OutputActions:
         if not name:
             return
         try:
-            self.presets.save(name, self.instruction_text())
+            self.presets.save(name, self.session.instruction)
         except PresetError as e:
             self.notify(str(e), severity="error")
             return

@@ -3,7 +3,7 @@ with Kendall tau and top-k overlap, and the two runs' query and instruction side
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -18,7 +18,7 @@ from workbench.store.compare import RunComparison
 from workbench.store.history import HistoryRow
 
 from ..history_messages import ComparisonLoaded, HistoryFailed
-from ..history_source import ComparisonView, HistorySource
+from workbench.session.history import ComparisonView, RunHistory
 from ..widgets.compare_list import DOWN, UP, CompareList
 from ..widgets.history_list import chunk_label, local_time
 from ..widgets.status_bar import MASK, short_model_id
@@ -52,13 +52,22 @@ def moves(c: RunComparison) -> Text:
     return text
 
 
-def run_panel(run: HistoryRow, other: HistoryRow, hide_volatile: bool) -> Group:
-    """What the run was asked; the parts that differ from the other run stand out."""
+def run_panel(run: HistoryRow, other: HistoryRow, hide_volatile: bool, width: int = 0) -> Group:
+    """What the run was asked; the parts that differ from the other run stand out. Text that does
+    not fit its lines at `width` ends in "…" (0: width unknown, let the panel crop)."""
 
     def part(label: str, mine: str, theirs: str, lines: int) -> Text:
         text = Text(no_wrap=lines == 1, overflow="ellipsis")
         text.append(label, "dim")
         text.append(" ".join(mine.split()) or "(empty)", "bold yellow" if mine != theirs else "")
+        if lines > 1 and width > 1:
+            wrapped = text.wrap(Console(width=width), width)
+            if len(wrapped) > lines:
+                last = wrapped[lines - 1]
+                last.truncate(width - 1)
+                last.rstrip()
+                last.append("…")
+                text = Text("\n").join(wrapped[:lines])
         return text
 
     when = MASK if hide_volatile else local_time(run.created_at)
@@ -79,7 +88,7 @@ class CompareScreen(Screen[None]):
         Binding("f1", "app.help", "Help", show=False),
     ]
 
-    def __init__(self, source: HistorySource, a: int, b: int, hide_volatile: bool = False) -> None:
+    def __init__(self, source: RunHistory, a: int, b: int, hide_volatile: bool = False) -> None:
         super().__init__()
         self.source, self.a, self.b, self.hide_volatile = source, a, b, hide_volatile
         self.view: ComparisonView | None = None
@@ -101,7 +110,7 @@ class CompareScreen(Screen[None]):
         self.read_comparison(self.source, self.a, self.b)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compare", name="comparison")
-    def read_comparison(self, source: HistorySource, a: int, b: int) -> None:
+    def read_comparison(self, source: RunHistory, a: int, b: int) -> None:
         try:
             view = source.compare(a, b)
         except (StoreError, LookupError) as e:
@@ -115,8 +124,9 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-title", Label).update(
             f"Compare run #{self.a} (A) → run #{self.b} (B) · {len(c.chunks)} chunks, by rank in B"
         )
-        self.query_one("#run-a", Static).update(run_panel(view.a, view.b, self.hide_volatile))
-        self.query_one("#run-b", Static).update(run_panel(view.b, view.a, self.hide_volatile))
+        for panel, run, other in (("#run-a", view.a, view.b), ("#run-b", view.b, view.a)):
+            widget = self.query_one(panel, Static)
+            widget.update(run_panel(run, other, self.hide_volatile, widget.content_size.width))
         self.query_one("#compare-stats", Label).update(summary(c))
         self.query_one("#compare-moves", Label).update(moves(c))
         self.query_one(CompareList).show(c.chunks, view.snippets)

@@ -16,7 +16,7 @@ from workbench.store import StoreError
 from workbench.store.history import HistoryRow
 
 from ..history_messages import HistoryFailed, HistoryLoaded
-from ..history_source import HistorySource
+from workbench.session.history import RunHistory
 from ..widgets.history_list import HistoryList, chunk_label, local_time, seconds
 from ..widgets.line_list import LineList
 from ..widgets.status_bar import MASK, short_model_id
@@ -53,7 +53,7 @@ class HistoryScreen(Screen[int | None]):
         Binding("f1", "app.help", "Help", show=False),
     ]
 
-    def __init__(self, source: HistorySource | str, hide_volatile: bool = False) -> None:
+    def __init__(self, source: RunHistory | str, hide_volatile: bool = False) -> None:
         super().__init__()
         self.source, self.hide_volatile = source, hide_volatile
         self.all_sessions = False
@@ -88,7 +88,7 @@ class HistoryScreen(Screen[int | None]):
         self.read_page(self.source, self.all_sessions, None, self.token)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history", name="history listing")
-    def read_page(self, source: HistorySource, all_sessions: bool, after: tuple[str, int] | None, token: int) -> None:
+    def read_page(self, source: RunHistory, all_sessions: bool, after: tuple[str, int] | None, token: int) -> None:
         try:
             page = source.page(all_sessions, after)
         except StoreError as e:  # locked past the busy timeout, damaged: say so here

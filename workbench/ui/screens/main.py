@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
+
+from workbench.session import RunSettings
+
+from ..config import WorkbenchConfig
 
 from ..widgets.editors import PromptEditor
 from ..widgets.panes import DocumentsPane, HeatPane
@@ -19,14 +26,15 @@ PANES = ("ranking", "heat", "documents")
 
 
 class MainScreen(Screen):
-    # description: the footer's word; tooltip: the help screen's sentence.
+    # description: the footer's word; tooltip: the help screen's sentence. F2-F4 stay out of the
+    # footer: the pane tabs show them, and the footer must read completely at 80 columns.
     BINDINGS = [
         Binding("f1", "app.help", "Help", tooltip="This list of keys", id="help", priority=True),
-        Binding("f2", "app.show_pane('ranking')", "Ranking", id="pane.ranking", priority=True,
+        Binding("f2", "app.show_pane('ranking')", "Ranking", id="pane.ranking", priority=True, show=False,
                 tooltip="Ranking pane: every chunk, and the documents by aggregated score"),
-        Binding("f3", "app.show_pane('heat')", "Heat map", id="pane.heat", priority=True,
+        Binding("f3", "app.show_pane('heat')", "Heat map", id="pane.heat", priority=True, show=False,
                 tooltip="Heat map pane: a strip per document, the selected chunk in its text"),
-        Binding("f4", "app.show_pane('documents')", "Documents", id="pane.documents", priority=True,
+        Binding("f4", "app.show_pane('documents')", "Documents", id="pane.documents", priority=True, show=False,
                 tooltip="Documents pane: add, paste, edit, remove documents"),
         Binding("f5", "app.history", "History", id="history.open", priority=True,
                 tooltip="History: this session's runs, newest first; reopen one, or mark two and compare"),
@@ -56,8 +64,15 @@ class MainScreen(Screen):
                 tooltip="Show exactly what the model saw for the selected chunk (outside the editors)"),
     ]
 
+    class Ready(Message):
+        """The screen is mounted: the app may fill it and start loading."""
+
+    def __init__(self, config: WorkbenchConfig) -> None:
+        super().__init__()
+        self.config = config
+
     def compose(self) -> ComposeResult:
-        config = self.app.config  # type: ignore[attr-defined]
+        config = self.config
         yield Static("", id="fallback-banner")
         with Horizontal(id="editors"):
             yield PromptEditor(config.query, "Query", placeholder="Type what you are searching for…", id="query")
@@ -72,13 +87,49 @@ class MainScreen(Screen):
                 yield DocumentsPane(id="documents-pane")
         yield RunLine(id="run-line")
         yield StatusBar(hide_volatile=config.hide_volatile, id="status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is listed by F1; the room goes to keys
 
     def on_mount(self) -> None:
         query = self.query_one("#query", PromptEditor)
         query.move_cursor(query.document.end)  # type on after a --query given on the command line
         query.focus()
-        if self.app.config.hide_volatile:  # type: ignore[attr-defined]
+        if self.config.hide_volatile:
             for editor in self.query(PromptEditor):
                 editor.cursor_blink = False  # a blinking cursor differs between screenshots
-        self.app.start()  # type: ignore[attr-defined]
+        self.post_message(self.Ready())
+
+    # -- what the app may ask of this screen: it sets no widget of ours by id ------------------
+
+    def load_inputs(self, query: str, instruction: str, settings: RunSettings) -> None:
+        """Show inputs that are not an edit (a reopened or restored run): no Changed events."""
+        with self.prevent(TextArea.Changed):
+            self.query_one("#query", PromptEditor).load_text(query)
+            self.query_one("#instruction", PromptEditor).load_text(instruction)
+        self.show_settings(settings)
+
+    def show_settings(self, settings: RunSettings) -> None:
+        """Put settings in the bar; it reports them back (a run follows only if they changed)."""
+        self.query_one(SettingsBar).show(settings.chunking, settings.aggregate, settings.top_k)
+
+    def use_instruction(self, text: str) -> None:
+        """Replace the instruction as an edit would (a run follows)."""
+        self.query_one("#instruction", PromptEditor).load_text(text)
+
+    def show_banner(self, lines: list[str] | None) -> None:
+        banner = self.query_one("#fallback-banner", Static)
+        banner.set_class(bool(lines), "-visible")
+        banner.update(Text("\n".join(lines or []), no_wrap=True, overflow="ellipsis"))
+
+    @property
+    def active_pane(self) -> str:
+        return str(self.query_one("#panes", TabbedContent).active)
+
+    def show_pane(self, pane: str, focus: Widget) -> None:
+        self.query_one("#panes", TabbedContent).active = pane
+        focus.focus()
+
+    def focus_query(self) -> None:
+        self.query_one("#query").focus()
+
+    def focus_settings(self) -> None:
+        self.query_one(SettingsBar).focus_first()

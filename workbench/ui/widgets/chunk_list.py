@@ -88,4 +88,5 @@ class DocList(LineList[DocRow]):
         count = f"{r.chunks}" if r.scored == r.chunks else f"{r.scored}/{r.chunks}"
         score = score_text(r.score) if r.score is not None else Text("   …       ", style="dim")
         rank = f"{index + 1:<4}" if r.score is not None else "    "
-        return Text.assemble(rank, score, f"{count:<8}", r.doc_id)
+        used = sum(w for _, w in self.COLUMNS)
+        return Text.assemble(rank, score, f"{count:<8}", clip(r.doc_id, max(4, width - used - 1)))

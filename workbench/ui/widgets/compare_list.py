@@ -26,8 +26,13 @@ def change_text(c: ChunkRankChange) -> Text:
     return Text("=", style="dim")
 
 
+def span_text(c: ChunkRankChange) -> str:
+    return f"{c.start}–{c.end}"
+
+
 class CompareList(LineList[ChunkRankChange]):
     COLUMNS = (("B", 5), ("A", 5), ("move", 6), ("document", 16), ("chunk", 6), ("span", 12), ("text", 0))
+    SPAN_MIN = 6  # "span" and a space
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -35,6 +40,9 @@ class CompareList(LineList[ChunkRankChange]):
 
     def show(self, rows: list[ChunkRankChange], snippets: dict[tuple[str, int, int], str]) -> None:
         self.snippets = snippets
+        # The span column fits the widest span plus a space, so a long one never runs into the text.
+        span_w = max([self.SPAN_MIN] + [len(span_text(r)) + 1 for r in rows])
+        self.COLUMNS = tuple((title, span_w if title == "span" else w) for title, w in type(self).COLUMNS)
         self.set_rows(rows)
 
     def row_key(self, row: ChunkRankChange) -> tuple[str, int, int]:
@@ -52,6 +60,6 @@ class CompareList(LineList[ChunkRankChange]):
             moved,
             f"{clip(doc or '?', 15):<16}",
             f"{'' if chunk is None else chunk:<6}",
-            f"{f'{c.start}–{c.end}':<12}",
+            f"{span_text(c):<{dict(self.COLUMNS)['span']}}",
             (snippet(self.snippets.get(self.row_key(c), ""), max(4, width - used - 1)), "dim"),
         )

@@ -54,6 +54,7 @@ class HeatMap(Widget, can_focus=True):
         super().__init__(**kwargs)
         self.strips: list[Strip] = []
         self.cursor: tuple[int, int] | None = None  # (strip row, chunk index)
+        self._scroll_pending = False  # selected while hidden: bring it into view once shown
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -130,11 +131,25 @@ class HeatMap(Widget, can_focus=True):
         return sum(self._lines_of(s, per_line) for s in self.strips[:row]) + index // per_line
 
     def _scroll_to_cursor(self) -> None:
-        # The map does not scroll itself; its scrolling container does.
+        # The map does not scroll itself; its scrolling container does. While the pane is hidden
+        # (a chunk chosen in the ranking pane) nothing is laid out yet: scroll once it is shown.
         parent = self.parent
-        if self.cursor is not None and self.size.height and isinstance(parent, Widget):
-            y = self.virtual_region.y + self._line_of(*self.cursor)
-            parent.scroll_to_region(Region(0, y, 1, 1), animate=False, immediate=True)
+        if self.cursor is None or not isinstance(parent, Widget):
+            return
+        if not (self.size.height and parent.size.height and self.content_region.width):
+            self._scroll_pending = True
+            return
+        self._scroll_pending = False
+        y = self._line_of(*self.cursor)
+        parent.scroll_to_region(Region(0, y, 1, 1), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        if self._scroll_pending:
+            self.call_after_refresh(self._scroll_to_cursor)
+
+    def on_show(self) -> None:
+        if self._scroll_pending:
+            self.call_after_refresh(self._scroll_to_cursor)
 
     # -- input --------------------------------------------------------------------------------
 

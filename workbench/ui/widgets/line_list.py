@@ -116,6 +116,9 @@ class LineList(ScrollView, Generic[Row], can_focus=True):
         base = self.get_component_rich_style("line-list--cursor") if index == self.cursor else self.rich_style
         line = self.render_row(self.rows[index], index, width)
         line.no_wrap, line.end = True, ""
+        if line.cell_len > width:  # a cut name or text ends with "…", not mid-word
+            line.truncate(max(1, width - 1))
+            line.append("…")
         segments = [Segment(s.text, base + s.style if s.style else base) for s in line.render(self.app.console)]
         return Strip(segments).extend_cell_length(width, base).crop(0, width)
 

@@ -9,10 +9,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.message import Message
-from textual.widgets import Label
 
 from workbench.engine.types import ChunkScore, ChunkSpan, Document
 
+from .fit_label import FitLabel
 from .chunk_list import HEADER_SORTS, ChunkList, DocList, DocRow
 from .line_list import LineList
 
@@ -24,7 +24,7 @@ class RankingPane(Vertical):
     when wide, stacked when narrow)."""
 
     DEFAULT_CSS = """
-    RankingPane #ranking-info { height: 1; padding: 0 1; color: $text-muted; }
+    RankingPane #ranking-info { width: 100%; height: 1; padding: 0 1; color: $text-muted; }
     RankingPane #ranking-body { height: 1fr; }
     """
 
@@ -45,13 +45,13 @@ class RankingPane(Vertical):
             self.sort = sort
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="ranking-info")
+        yield FitLabel("", id="ranking-info")
         with Container(id="ranking-body"):
             yield ChunkList(id="chunk-table")
             yield DocList(id="doc-table")
 
     def set_info(self, text: Text | str) -> None:
-        self.query_one("#ranking-info", Label).update(text, layout=False)
+        self.query_one("#ranking-info", FitLabel).update(text, layout=False)
 
     @on(LineList.Selected, "#chunk-table")
     def _chunk_selected(self, event: LineList.Selected) -> None:

@@ -46,6 +46,16 @@ class SettingsBar(Horizontal):
         yield Input(str(top_k), type="integer", compact=True, id="top-k", tooltip="k for the topk aggregate")
         yield Label("", id="settings-error")
 
+    def show(self, chunking: ChunkSettings, aggregate: str, top_k: int) -> None:
+        """Show settings that come from elsewhere (a reopened run); the echo changes nothing."""
+        self.query_one("#chunk-tokens", Input).value = str(chunking.tokens)
+        self.query_one("#chunk-overlap", Input).value = str(chunking.overlap)
+        self.query_one("#top-k", Input).value = str(top_k)
+        self.query_one("#aggregate", Select).value = aggregate
+
+    def focus_first(self) -> None:
+        self.query_one("#chunk-tokens", Input).focus()
+
     def set_chunk_tokens(self, tokens: int) -> None:
         self.query_one("#chunk-tokens", Input).value = str(tokens)
 

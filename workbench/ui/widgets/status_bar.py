@@ -67,10 +67,24 @@ class StatusBar(Static):
             self.memory = memory
         self.refresh_text()
 
+    def on_resize(self) -> None:
+        self.refresh_text()
+
     def refresh_text(self) -> None:
         self.update(self.render_status(), layout=False)  # always one line
 
-    def render_status(self) -> Text:
+    def render_status(self, width: int | None = None) -> Text:
+        """The line for `width` cells (default: the bar's own width). Narrow, the labels shorten
+        and the least useful parts go first (cache count, pairs, dtype), so the latency stays."""
+        if width is None:
+            width = self.content_region.width or self.size.width or 10_000
+        for level in range(5):
+            text = self._status(level)
+            if text.cell_len <= width:
+                return text
+        return text  # the model name is cut with an ellipsis
+
+    def _status(self, level: int) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.state == "loading":
             text.append("loading model ", "bold")
@@ -83,17 +97,22 @@ class StatusBar(Static):
         info = self.info
         assert info is not None
         if info.is_fallback:
-            text.append(" OFFLINE FALLBACK ", "bold white on color(124)")
+            text.append(" OFFLINE FALLBACK " if level < 4 else " FALLBACK ", "bold white on color(124)")
             text.append(" ")
         text.append(short_model_id(info.model_id), "bold")
-        setup = f"{info.device} {info.dtype}" + ("" if info.quantization == "none" else f" {info.quantization}")
-        text.append(f" │ {setup}")
-        text.append(f" │ mem {MASK if self.hide_volatile else human_bytes(self.memory)}")
+        sep = " │ " if level < 2 else " "
+        setup = f"{info.device} {info.dtype}" if level < 4 else info.device
+        if info.quantization != "none":
+            setup += f" {info.quantization}"
+        text.append(f"{sep}{setup}")
+        text.append(f"{sep}mem {MASK if self.hide_volatile else human_bytes(self.memory)}")
         if self.stats is not None:
-            if self.hide_volatile:
-                text.append(f" │ last run {MASK} s · {MASK} tok/s")
-            else:
-                s = self.stats
-                text.append(f" │ last run {s.latency_s:.2f} s · {human_rate(s.tokens_per_s)}")
-            text.append(f" · {self.stats.pairs} pairs, {self.stats.cached} cached", "dim")
+            s = self.stats
+            latency = f"{MASK} s" if self.hide_volatile else f"{s.latency_s:.2f} s"
+            rate = f"{MASK} tok/s" if self.hide_volatile else human_rate(s.tokens_per_s)
+            text.append(f"{sep}last run {latency} · {rate}" if level < 2 else f"{sep}run {latency} · {rate}")
+            if level == 0:
+                text.append(f" · {s.pairs} pairs, {s.cached} cached", "dim")
+            elif level <= 2:
+                text.append(f" · {s.pairs} pairs", "dim")
         return text
