@@ -99,7 +99,10 @@ class StatusBar(Static):
         if info.is_fallback:
             text.append(" OFFLINE FALLBACK " if level < 4 else " FALLBACK ", "bold white on color(124)")
             text.append(" ")
-        text.append(short_model_id(info.model_id), "bold")
+        name = short_model_id(info.model_id)
+        if level >= 3 and info.is_fallback:  # the red badge already says "fallback"
+            name = name.split(" (")[0]
+        text.append(name, "bold")
         sep = " │ " if level < 2 else " "
         setup = f"{info.device} {info.dtype}" if level < 4 else info.device
         if info.quantization != "none":
