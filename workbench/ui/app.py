@@ -50,7 +50,7 @@ USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, SessionInputErro
                OSError, ValueError)
 
 
-class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, HelpAndPalette, App[None]):
+class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, HelpAndPalette):
     CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
     TITLE = "rerank workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}

@@ -15,13 +15,14 @@ from workbench.documents import decode_text, read_file, read_folder
 from workbench.engine.types import Document
 from workbench.session import SessionInputError
 
+from .app_parts import AppPart
 from .messages import DocumentsRead
 from .screens.dialogs import InputDialog, PasteDialog
 from .screens.edit_document import EditDocumentScreen
 from .widgets.panes import DocumentTable
 
 
-class DocumentActions:
+class DocumentActions(AppPart):
     """Mixed into WorkbenchApp: turns document keys into session edits."""
 
     def action_add_document(self) -> None:

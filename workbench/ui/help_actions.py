@@ -10,6 +10,7 @@ from textual.binding import Binding
 from workbench.engine.types import AGGREGATES
 from workbench.session import RunSettings
 
+from .app_parts import AppPart
 from .presets import PresetError
 from .screens.compare import CompareScreen
 from .screens.help import HelpScreen, fallback_note
@@ -32,7 +33,7 @@ APP_KEYS = [
 ]
 
 
-class HelpAndPalette:
+class HelpAndPalette(AppPart):
     """Mixed into WorkbenchApp."""
 
     def help_groups(self) -> list[tuple[str, list[Binding]]]:

@@ -9,6 +9,7 @@ from textual import work
 from workbench.session import RunHistory
 from workbench.store import StoredRun
 
+from .app_parts import AppPart
 from .history_messages import ComparePair, StoredRunLoaded
 from .messages import WorkerNotice
 from .screens.compare import CompareScreen
@@ -16,7 +17,7 @@ from .screens.history import HistoryScreen
 from .widgets.status_bar import StatusBar, short_model_id
 
 
-class HistoryActions:
+class HistoryActions(AppPart):
     """Mixed into WorkbenchApp: reads runs through the session's recorder."""
 
     def history_or_reason(self) -> RunHistory | str:

@@ -9,6 +9,7 @@ from textual import work
 
 from workbench.run_format import write_csv, write_json, write_jsonl
 
+from .app_parts import AppPart
 from .messages import ExportDone, PromptExplained
 from .presets import PresetError
 from .screens.dialogs import InputDialog
@@ -26,7 +27,7 @@ def export_text(result, suffix: str) -> str:
     return out.getvalue()
 
 
-class OutputActions:
+class OutputActions(AppPart):
     """Mixed into WorkbenchApp."""
 
     # -- which chunk --------------------------------------------------------------------------
@@ -114,7 +115,7 @@ class OutputActions:
         except PresetError as e:
             self.notify(str(e), severity="error")
             return
-        self.push_screen(PresetsScreen(presets), self._preset_chosen)
+        self.push_screen(PresetsScreen(presets, self.delete_preset), self._preset_chosen)
 
     def _preset_chosen(self, choice: tuple[str, str] | None) -> None:
         if choice is None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from .app_parts import AppPart
 from .screens.main import PANES
 from .widgets.chunk_list import ChunkList, DocList
 from .widgets.document_view import DocumentView
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 REFRESH_S = 0.2  # the views redraw at most this often while scores stream in
 
 
-class ViewUpdates:
+class ViewUpdates(AppPart):
     """Mixed into WorkbenchApp: draws `self.session` into the widgets; holds no state of its own
     beyond the redraw timer."""
 

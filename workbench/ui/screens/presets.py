@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -26,8 +28,10 @@ class PresetsScreen(ModalScreen[tuple[str, str] | None]):
         Binding("escape", "cancel", "Close", id="presets.close"),
     ]
 
-    def __init__(self, presets: list[tuple[str, str]]) -> None:
+    def __init__(self, presets: list[tuple[str, str]], delete: Callable[[str], bool]) -> None:
+        """`delete(name)` removes a preset from storage; False when it could not (already said)."""
         super().__init__()
+        self.delete = delete
         self.presets = presets
 
     def compose(self) -> ComposeResult:
@@ -59,7 +63,7 @@ class PresetsScreen(ModalScreen[tuple[str, str] | None]):
         if index is None or index >= len(self.presets):
             return
         name = self.presets[index][0]
-        if self.app.delete_preset(name):  # type: ignore[attr-defined]
+        if self.delete(name):
             self.presets.pop(index)
             option_list.remove_option_at_index(index)
             self._preview(option_list.highlighted)
