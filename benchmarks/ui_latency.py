@@ -143,7 +143,7 @@ async def run(args) -> None:
         await measure(pilot, app, lag, redraw, "espresso grind size", "first query (nothing cached)", args.timeout)
         await measure(pilot, app, lag, redraw, " for a light roast", "query edited: every pair new", args.timeout)
         await pilot.press(*["backspace"] * len(" for a light roast"))
-        await wait_until(pilot, lambda: not app.session.running and app._debounce is None, args.timeout)
+        await wait_until(pilot, lambda: not app.session.running and not app.run_pending, args.timeout)
         await measure(pilot, app, lag, redraw, " for a light roast", "same query again: every pair cached", args.timeout)
         # Typing while a long run is in flight: how late do keystrokes get handled?
         await pilot.press(*" and dose")
@@ -151,7 +151,7 @@ async def run(args) -> None:
         t = time.perf_counter()
         await pilot.press(*" x y z")
         per_key = (time.perf_counter() - t) / 6
-        await wait_until(pilot, lambda: not app.session.running and app._debounce is None, args.timeout)
+        await wait_until(pilot, lambda: not app.session.running and not app.run_pending, args.timeout)
         print(f"typing during a run: {per_key * 1000:.0f} ms per keystroke through Pilot, worst UI stall {lag.worst * 1000:.0f} ms")
     if tmp is not None:
         tmp.cleanup()

@@ -16,6 +16,7 @@ from .engine.types import (
     DEFAULT_AGGREGATE,
     DEFAULT_CHUNK_OVERLAP,
     DEFAULT_CHUNK_TOKENS,
+    DEFAULT_MODEL,
     DEFAULT_TOP_K,
     DEVICES,
     DTYPES,
@@ -41,7 +42,7 @@ Aggregate = _choices("Aggregate", AGGREGATES)
 Format = _choices("Format", ("table", "json", "jsonl", "csv"))
 
 
-MODEL_HELP = "Hub id or local directory of a Qwen3 reranker. Unset: Qwen/Qwen3-Reranker-0.6B, or the offline fallback if it cannot be loaded."
+MODEL_HELP = f"Hub id or local directory of a Qwen3 reranker. Unset: {DEFAULT_MODEL}, or the offline fallback if it cannot be loaded."
 INSTRUCTION_HELP = f'Task instruction (default: "{DEFAULT_INSTRUCTION}")'
 ModelOpt = typer.Option(None, "--model", "-m", help=MODEL_HELP)
 DeviceOpt = typer.Option(None, "--device", help="auto picks cuda when a GPU is present")

@@ -19,7 +19,17 @@ from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .engine.prompt import DEFAULT_INSTRUCTION, DEFAULT_MAX_LENGTH, check_chunk_fits
-from .engine.types import DEFAULT_AGGREGATE, DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS, DEFAULT_TOP_K, ChunkSettings
+from .engine.types import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_CHUNK_OVERLAP,
+    DEFAULT_CHUNK_TOKENS,
+    DEFAULT_DEBOUNCE_MS,
+    DEFAULT_DEVICE,
+    DEFAULT_DTYPE,
+    DEFAULT_QUANTIZATION,
+    DEFAULT_TOP_K,
+    ChunkSettings,
+)
 from .paths import config_file_path
 
 if TYPE_CHECKING:
@@ -37,9 +47,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     model: str | None = Field(None, description="Reranker to load (hub id or directory); unset = default with offline fallback")
-    device: str = Field("auto", description="auto | cuda | cpu")
-    dtype: str = Field("auto", description="auto | bf16 | fp16 | fp32")
-    quantize: str = Field("none", description="none | 8bit | 4bit (bitsandbytes)")
+    device: str = Field(DEFAULT_DEVICE, description="auto | cuda | cpu")
+    dtype: str = Field(DEFAULT_DTYPE, description="auto | bf16 | fp16 | fp32")
+    quantize: str = Field(DEFAULT_QUANTIZATION, description="none | 8bit | 4bit (bitsandbytes)")
     max_length: int = Field(DEFAULT_MAX_LENGTH, description="Tokens per prompt, as in the official code")
     batch_tokens: int | None = Field(None, description="Tokens per forward pass; unset = by device")
     offline: bool = Field(False, description="Never contact the model hub")
@@ -49,7 +59,7 @@ class Settings(BaseSettings):
     top_k: int = Field(DEFAULT_TOP_K, description="k for --aggregate topk")
     instruction: str = Field(DEFAULT_INSTRUCTION, description="Default instruction")
     db: Path | None = Field(None, description="SQLite database; unset = in the data directory")
-    debounce_ms: int = Field(400, description="Pause after typing before a live run starts")
+    debounce_ms: int = Field(DEFAULT_DEBOUNCE_MS, description="Pause after typing before a live run starts")
 
     _flags: frozenset[str] = PrivateAttr(default_factory=frozenset)
 

@@ -17,9 +17,18 @@ import torch
 
 from .prompt import DEFAULT_MAX_LENGTH
 from .scorer import Scorer
-from .types import DEVICES, DTYPES, QUANTIZATIONS, ModelInfo
+from .types import (
+    DEFAULT_DEVICE,
+    DEFAULT_DTYPE,
+    DEFAULT_MODEL,
+    DEFAULT_QUANTIZATION,
+    DEVICES,
+    DTYPES,
+    QUANTIZATIONS,
+    ModelInfo,
+)
 
-DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
+__all__ = ["DEFAULT_MODEL", "LoadOptions", "ModelLoadError", "load_scorer"]
 _TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 # Files a reranker needs: weights as safetensors only (no pickles), configs and tokenizer.
 _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken"]
@@ -34,9 +43,9 @@ class ModelLoadError(Exception):
 @dataclass(frozen=True)
 class LoadOptions:
     model: str | None = None  # hub id or local directory; None = default reranker, fallback allowed
-    device: str = "auto"
-    dtype: str = "auto"
-    quantize: str = "none"
+    device: str = DEFAULT_DEVICE
+    dtype: str = DEFAULT_DTYPE
+    quantize: str = DEFAULT_QUANTIZATION
     max_length: int = DEFAULT_MAX_LENGTH
     batch_tokens: int | None = None
     revision: str | None = None

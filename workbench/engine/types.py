@@ -16,10 +16,13 @@ DTYPES: tuple[str, ...] = ("auto", "bf16", "fp16", "fp32")
 QUANTIZATIONS: tuple[str, ...] = ("none", "8bit", "4bit")
 
 # Every default is written here once; settings, CLI help, the app and the store read them.
+DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
 DEFAULT_CHUNK_TOKENS = 256
 DEFAULT_CHUNK_OVERLAP = 32
 DEFAULT_AGGREGATE = "max"
 DEFAULT_TOP_K = 3  # k for the topk aggregate
+DEFAULT_DEVICE, DEFAULT_DTYPE, DEFAULT_QUANTIZATION = "auto", "auto", "none"
+DEFAULT_DEBOUNCE_MS = 400  # the app's pause after typing before a live run starts
 
 
 @dataclass(frozen=True)

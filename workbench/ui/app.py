@@ -23,6 +23,7 @@ from workbench.engine.loading import ModelLoadError, load_scorer
 from workbench.engine.prompt import check_chunk_fits
 from workbench.engine.ranking import RankingInputError
 from workbench.engine.scorer import Scorer, ScoringError
+from workbench.engine.types import DEFAULT_MODEL
 from workbench.session import RunRecorder, RunSettings, SessionInputError, Workbench
 from workbench.session.sqlite_recorder import open_recorder
 from workbench.store import StoreError
@@ -47,8 +48,7 @@ from .widgets.status_bar import StatusBar
 
 __all__ = ["WorkbenchApp", "WorkbenchConfig"]
 
-USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, SessionInputError, PresetError, StoreError,
-               OSError, ValueError)
+USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, SessionInputError, PresetError, StoreError, OSError, ValueError)
 
 
 class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, HelpAndPalette):
@@ -95,7 +95,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         for problem in self.config.problems:
             self.notify(problem, title="Skipped", severity="warning", timeout=10)
         self.refresh_views()
-        name = self.config.load_options.model or "Qwen/Qwen3-Reranker-0.6B (offline fallback if unavailable)"
+        name = self.config.load_options.model or f"{DEFAULT_MODEL} (offline fallback if unavailable)"
         self.widget(StatusBar).loading(name)
         self.say(f"Loading {name}… you can edit meanwhile.", busy=True)
         self.load_model()
@@ -130,7 +130,8 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
 
     def on_recorder_ready(self, message: RecorderReady) -> None:
         self.session.recorder, self.recorder_ready = message.recorder, True
-        self._show_notices(message.recorder.take_notices())
+        for notice in message.recorder.take_notices():
+            self.notify(notice, title="Run log", severity="warning", timeout=10)
         if message.last_run is not None and not self.touched:
             restore_last_launch(self, message.last_run)
 
@@ -163,10 +164,6 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             )
         self.say("Model ready.")
         self.start_run()
-
-    def _show_notices(self, notices: list[str]) -> None:
-        for notice in notices:
-            self.notify(notice, title="Run log", severity="warning", timeout=10)
 
     # -- edits: widgets report their values, the session takes them ---------------------------
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbench.engine.loading import LoadOptions
 from workbench.engine.prompt import DEFAULT_INSTRUCTION
-from workbench.engine.types import DEFAULT_AGGREGATE, DEFAULT_TOP_K, ChunkSettings, Document
+from workbench.engine.types import DEFAULT_AGGREGATE, DEFAULT_DEBOUNCE_MS, DEFAULT_TOP_K, ChunkSettings, Document
 
 
 @dataclass
@@ -22,7 +22,7 @@ class WorkbenchConfig:
     top_k: int = DEFAULT_TOP_K
     db: Path | None = None
     session: str | None = None  # log into the session of this name; None: a new one per launch
-    debounce_s: float = 0.4
+    debounce_s: float = DEFAULT_DEBOUNCE_MS / 1000
     # Relaunching restores the last launch's documents, query, instruction and settings, except
     # with `fresh` (--new), for the settings named in `explicit` (given as flags), and for the
     # documents when some were given on the command line.
