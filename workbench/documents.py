@@ -178,6 +178,12 @@ def load_documents(paths: Iterable[str], docs_jsonl: str | None = None, stdin: T
     return out
 
 
+def pasted_name(documents: list[Document]) -> str:
+    """A free name for a document pasted as text: pasted-1, pasted-2, ..."""
+    taken = {d.id for d in documents}
+    return next(f"pasted-{n}" for n in range(1, len(taken) + 2) if f"pasted-{n}" not in taken)
+
+
 def unique_ids(documents: list[Document]) -> list[Document]:
     taken: set[str] = set()
     next_n: dict[str, int] = {}  # next suffix to try per base id (keeps many duplicates linear)

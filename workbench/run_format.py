@@ -15,16 +15,21 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .engine.types import ChunkScore, Document, DocumentScore, RankResult
+
+if TYPE_CHECKING:
+    from .calibration import RunNormalization
 
 # One row per chunk score, documents best first and chunks in document order. `run_id` is empty
 # for a run that was not read from the log; `chunk_rank` is the chunk's rank among all chunks.
 CSV_COLUMNS = (
     "run_id", "query", "doc_rank", "doc_id", "path", "doc_score", "chunk_index", "start", "end",
-    "tokens", "chunk_rank", "score", "logit", "truncated", "note",
+    "tokens", "chunk_rank", "score", "logit", "truncated", "note", "doc_normalized", "normalized",
 )
+# `doc_normalized` / `normalized` are filled by `score --normalize minmax|zscore` only (see
+# workbench.calibration): empty otherwise, and for logged runs (the log keeps no normalization).
 
 NON_FINITE_REASON = "the model produced non-finite logits"
 
@@ -45,7 +50,7 @@ def _spell(value: float) -> str:
     return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
-def chunk_dict(c: ChunkScore) -> dict:
+def chunk_dict(c: ChunkScore, norm: RunNormalization | None = None) -> dict:
     out = {
         "index": c.chunk.index,
         "start": c.chunk.start,
@@ -55,20 +60,24 @@ def chunk_dict(c: ChunkScore) -> dict:
         "logit": _number(c.logit, 6),
         "truncated": c.truncated,
     }
+    if norm is not None:
+        out["normalized"] = _number(norm.chunks.get((c.doc_id, c.chunk.index)), 6)
     note = _non_finite(score=c.score, logit=c.logit)
     if note:
         out["note"] = note
     return out
 
 
-def document_dict(d: DocumentScore) -> dict:
+def document_dict(d: DocumentScore, norm: RunNormalization | None = None) -> dict:
     out = {
         "id": d.doc_id,
         "path": d.path,
         "score": _number(d.score, 6),
         "rank": d.rank,
-        "chunks": [chunk_dict(c) for c in d.chunks],
     }
+    if norm is not None:
+        out["normalized"] = _number(norm.documents.get(d.doc_id), 6)
+    out["chunks"] = [chunk_dict(c, norm) for c in d.chunks]
     note = _non_finite(score=d.score)
     if note:
         out["note"] = note
@@ -89,12 +98,15 @@ def problems(result: RankResult, top: int | None = None) -> list[str]:
     return found
 
 
-def run_dict(result: RankResult, top: int | None = None, unscored: Iterable[Document] = ()) -> dict:
+def run_dict(result: RankResult, top: int | None = None, unscored: Iterable[Document] = (),
+             norm: RunNormalization | None = None) -> dict:
     """The run object: model, query, instruction, settings, stats, problems, documents best first.
 
-    `unscored` are documents a stopped run never reached: listed last, with null score and rank."""
+    `unscored` are documents a stopped run never reached: listed last, with null score and rank.
+    With `norm` (score --normalize) a `normalization` object and a `normalized` value per document
+    and chunk are added; without it the object is exactly as before."""
     stats = result.stats
-    return {
+    out = {
         "model": result.model.to_dict(),
         "query": result.query,
         "instruction": result.instruction,
@@ -114,12 +126,16 @@ def run_dict(result: RankResult, top: int | None = None, unscored: Iterable[Docu
             "tokens_per_s": _number(stats.tokens_per_s, 1),
         },
         "problems": problems(result, top),
-        "documents": [document_dict(d) for d in _documents(result, top)]
+        "documents": [document_dict(d, norm) for d in _documents(result, top)]
         + [{"id": d.id, "path": d.path, "score": None, "rank": None, "chunks": []} for d in unscored],
     }
+    if norm is not None:
+        out["normalization"] = norm.to_dict()
+    return out
 
 
-def csv_rows(result: RankResult, top: int | None = None, run_id: int | None = None) -> Iterator[dict]:
+def csv_rows(result: RankResult, top: int | None = None, run_id: int | None = None,
+             norm: RunNormalization | None = None) -> Iterator[dict]:
     """One row per chunk score (CSV_COLUMNS), documents best first, chunks in document order."""
     chunk_rank = {(c.doc_id, c.chunk.index): rank for rank, c in enumerate(result.ranked_chunks(), start=1)}
     for d in _documents(result, top):
@@ -141,6 +157,8 @@ def csv_rows(result: RankResult, top: int | None = None, run_id: int | None = No
                 "logit": chunk["logit"],
                 "truncated": chunk["truncated"],
                 "note": "; ".join(n for n in (_non_finite(doc_score=d.score), chunk.get("note")) if n),
+                "doc_normalized": None if norm is None else _number(norm.documents.get(d.doc_id), 6),
+                "normalized": None if norm is None else _number(norm.chunks.get((c.doc_id, c.chunk.index)), 6),
             }
 
 
@@ -156,19 +174,23 @@ def dumps(obj, indent: int | None = None) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=indent, allow_nan=False)
 
 
-def write_json(result: RankResult, out: TextIO, top: int | None = None) -> None:
-    out.write(dumps(run_dict(result, top), indent=2) + "\n")
+def write_json(result: RankResult, out: TextIO, top: int | None = None, norm: RunNormalization | None = None,
+               extra: dict | None = None) -> None:
+    """The run object; `extra` keys (e.g. score --calibrate's `calibration`) are appended."""
+    out.write(dumps(run_dict(result, top, norm=norm) | (extra or {}), indent=2) + "\n")
 
 
-def write_csv(result: RankResult, out: TextIO, top: int | None = None) -> None:
-    csv_writer(out).writerows(csv_rows(result, top))
+def write_csv(result: RankResult, out: TextIO, top: int | None = None, norm: RunNormalization | None = None) -> None:
+    csv_writer(out).writerows(csv_rows(result, top, norm=norm))
 
 
-def write_jsonl(result: RankResult, out: TextIO, top: int | None = None) -> None:
+def write_jsonl(result: RankResult, out: TextIO, top: int | None = None, norm: RunNormalization | None = None) -> None:
     """One document per line, each carrying the query and model so lines stand alone."""
     head = {"query": result.query, "model": result.model.model_id}
+    if norm is not None:
+        head["normalization"] = norm.method
     for d in _documents(result, top):
-        out.write(dumps(head | document_dict(d)) + "\n")
+        out.write(dumps(head | document_dict(d, norm)) + "\n")
 
 
 def _documents(result: RankResult, top: int | None) -> list[DocumentScore]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console
 from rich.table import Table
 
 from .engine.types import RankResult
 
 
-def print_table(result: RankResult, top: int | None = None) -> None:
+def print_table(result: RankResult, top: int | None = None, normalized: Mapping[str, float | None] | None = None) -> None:
+    """`normalized` (doc id -> value, from `score --normalize`) adds a column when given."""
     console = Console()
     model = result.model
     title = f"{model.model_id} · {model.device} · {model.dtype}"
@@ -19,15 +22,19 @@ def print_table(result: RankResult, top: int | None = None) -> None:
     table = Table(title=title, caption=f"query: {result.query}", expand=False)
     table.add_column("rank", justify="right")
     table.add_column("score", justify="right")
+    if normalized is not None:
+        table.add_column("normalized", justify="right")
     table.add_column("document")
     table.add_column("chunks", justify="right")
     table.add_column("best chunk", justify="right")
     table.add_column("span")
     for d in result.documents[:top] if top else result.documents:
         best = max(d.chunks, key=lambda c: c.logit, default=None)
+        value = None if normalized is None else normalized.get(d.doc_id)
         table.add_row(
             str(d.rank),
             f"{d.score:.4f}",
+            *(() if normalized is None else ("-" if value is None else f"{value:.4f}",)),
             d.doc_id,
             str(len(d.chunks)),
             "-" if best is None else f"#{best.chunk.index} ({best.score:.3f})",

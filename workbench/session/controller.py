@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+
 from workbench.documents import unique_ids
 from workbench.engine.cache import MemoryScoreCache
 from workbench.engine.prompt import DEFAULT_INSTRUCTION
@@ -22,6 +23,7 @@ from workbench.store import StoredRun
 
 from .history import stored_spans
 from .inputs import RunInputs, RunSettings
+from .labelling import QueryLabels
 from .listener import DirectListener, RunListener
 from .recorder import NullRecorder, RunRecorder
 from .view_model import ResultsView, ViewOptions, results_view
@@ -34,15 +36,8 @@ class SessionInputError(ValueError):
 
 
 class Workbench:
-    def __init__(
-        self,
-        settings: RunSettings | None = None,
-        recorder: RunRecorder | None = None,
-        *,
-        query: str = "",
-        instruction: str = DEFAULT_INSTRUCTION,
-        documents: list[Document] | tuple[Document, ...] = (),
-    ) -> None:
+    def __init__(self, settings: RunSettings | None = None, recorder: RunRecorder | None = None, *, query: str = "",
+                 instruction: str = DEFAULT_INSTRUCTION, documents: list[Document] | tuple[Document, ...] = ()) -> None:
         self.recorder = recorder or NullRecorder()
         self.settings = settings or RunSettings()
         self.settings_error: str | None = None  # settings typed but not valid: runs wait for a fix
@@ -62,6 +57,7 @@ class Workbench:
         self.result: RankResult | None = None  # the last complete run
         self.reopened_run: int | None = None  # the log's id of the run on screen, when reopened
         self.options = ViewOptions()  # sort, filter and selection of the result views
+        self.labels = QueryLabels()  # relevance grades for the query on screen
 
     # -- the model --------------------------------------------------------------------------
 
@@ -107,10 +103,6 @@ class Workbench:
         before = len(self.documents)
         self.documents = unique_ids(self.documents + list(documents))
         return self.documents[before:]
-
-    def new_document_name(self) -> str:
-        taken = {d.id for d in self.documents}
-        return next(f"pasted-{n}" for n in range(1, len(taken) + 2) if f"pasted-{n}" not in taken)
 
     def replace_text(self, doc_id: str, text: str) -> bool:
         if not text.strip():
@@ -206,6 +198,8 @@ class Workbench:
             return False
         self.shown, self.spans, self.scores = self.current, spans, {}
         self.reopened_run = None
+        if self.shown is not None and self.shown.query.strip() != self.labels.query:
+            self.labels.load(self.recorder, self.shown.query, self.shown.documents)
         self._drop_stale_selection()
         return True
 
@@ -268,13 +262,21 @@ class Workbench:
             self.generation, run.query, run.instruction, tuple(self.documents), self.settings
         )
         self.reopened_run = run.id
+        self.labels.load(self.recorder, run.query, self.documents)
         return True
-
-    # -- what is shown --------------------------------------------------------------------------
 
     def view(self) -> ResultsView:
         return results_view(self.documents, self.spans, self.scores, self.settings.aggregate,
-                            self.settings.top_k, self.options.sort, self.options.doc_filter)
+                            self.settings.top_k, self.options.sort, self.options.doc_filter, self.labels)
+
+    def label(self, doc_id: str, index: int | None, grade: int | None) -> None:
+        """Grade chunk `index` of a shown document for the query on screen (index None: the whole
+        document); grade None removes the label."""
+        document = self.document(doc_id)
+        if document is None or not self.labels.query:
+            raise SessionInputError("label a chunk of a ranked document (run a query first)")
+        span = (0, len(document.text)) if index is None else (self.spans[doc_id][index].start, self.spans[doc_id][index].end)
+        self.labels.set(self.recorder, document, *span, grade)
 
     def select(self, key: ChunkKey | None) -> None:
         self.options.selected = key

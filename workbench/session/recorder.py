@@ -13,7 +13,9 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
 from workbench.engine.scorer import ScoreCache
-from workbench.engine.types import ModelInfo, RankResult
+from workbench.engine.types import Document, ModelInfo, RankResult
+from workbench.store.labels import Label
+from workbench.store.runs import text_hash
 
 from .inputs import RunInputs
 
@@ -28,10 +30,15 @@ class RunRecorder(ABC):
     caches_scores: ClassVar[bool] = False  # score_cache() returns a persistent cache
     keeps_history: ClassVar[bool] = False  # history() can list, reopen and compare runs
     restores_state: ClassVar[bool] = False  # last_state() can return the previous launch's run
+    keeps_labels: ClassVar[bool] = False  # relevance labels outlive the process
+
+    # Labels are kept in memory by default, so labelling works with any recorder.
+    _memory_labels: dict[tuple[str, str, int, int], Label]
 
     def __init__(self) -> None:
         self._notices: list[str] = []
         self._notices_lock = threading.Lock()
+        self._memory_labels = {}
 
     @property
     @abstractmethod
@@ -59,6 +66,18 @@ class RunRecorder(ABC):
     def last_state(self) -> StoredRun | None:
         """The newest run of the previous launch, to start where the user left off."""
         return None
+
+    def labels(self, query: str) -> list[Label]:
+        """The relevance labels given for `query` (exact text), any document."""
+        return [label for (q, *_), label in self._memory_labels.items() if q == query]
+
+    def set_label(self, query: str, document: Document, start: int, end: int, grade: int | None) -> None:
+        """Grade a span of `document` for `query` (0-3); None removes the label."""
+        key = (query, text_hash(document.text), start, end)
+        if grade is None:
+            self._memory_labels.pop(key, None)
+        else:
+            self._memory_labels[key] = Label(key[1], document.id, start, end, grade)
 
     def close(self) -> None:
         """Release files and connections; further calls may do nothing."""

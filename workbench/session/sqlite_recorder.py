@@ -10,9 +10,11 @@ import threading
 from pathlib import Path
 
 from workbench.engine.prompt import template_hash
-from workbench.engine.types import ModelInfo, RankResult
+from workbench.engine.types import Document, ModelInfo, RankResult
 from workbench.store import RunLog, SqliteScoreCache, Store, StoredRun, StoreError, open_store, run_fingerprint
 from workbench.store.history import session_named
+from workbench.store.labels import Label, labels_for, set_label
+from workbench.store.runs import text_hash
 from workbench.store.sessions import create_launch_session, latest_run_of_origin
 
 from .history import RunHistory
@@ -62,6 +64,7 @@ class SqliteRecorder(RunRecorder):
     caches_scores = True
     keeps_history = True
     restores_state = True
+    keeps_labels = True
 
     def __init__(self, store: Store, *, origin: str, session: str | None = None, log_runs: bool = True,
                  cache_scores: bool = True) -> None:
@@ -137,6 +140,20 @@ class SqliteRecorder(RunRecorder):
         except StoreError as e:
             self.notice(f"run log: the last session could not be restored ({e})")
             return None
+
+    def labels(self, query: str) -> list[Label]:
+        try:
+            return labels_for(self.store, query)
+        except StoreError as e:
+            self.notice(f"run log: labels could not be read ({e}); showing those of this launch")
+            return super().labels(query)
+
+    def set_label(self, query: str, document: Document, start: int, end: int, grade: int | None) -> None:
+        super().set_label(query, document, start, end, grade)  # kept in memory whatever happens
+        try:
+            set_label(self.store, query, text_hash(document.text), document.id, start, end, grade)
+        except StoreError as e:
+            self.notice(f"run log: the label is kept for this launch only ({e})")
 
     def close(self) -> None:
         self.store.close()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from workbench.engine.ordering import rank_chunks, rank_documents
 from workbench.engine.types import ChunkScore, ChunkSpan, Document
 
+from .labelling import QueryLabels
+
 SORTS = ("score", "document", "position")  # the ranking pane's chunk orders
 
 
@@ -45,6 +47,7 @@ class DocumentRow:
     score: float | None  # None until one of its chunks is scored
     chunks: int
     scored: int
+    grade: int | None = None  # its relevance label for the query (see labelling.py)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class ResultsView:
     capacity: int  # chunks the pane will hold once every shown document is scored
     sort: str
     doc_filter: str | None
+    grades: dict[tuple[str, int], int]  # relevance labels of the labelled chunks
 
 
 def results_view(
@@ -74,6 +78,7 @@ def results_view(
     top_k: int,
     sort: str = "score",
     doc_filter: str | None = None,
+    labels: QueryLabels | None = None,
 ) -> ResultsView:
     ranked_docs = rank_documents(documents, scores.values(), aggregate, top_k)
     doc_rank = {d.doc_id: d.rank for d in ranked_docs}
@@ -85,8 +90,10 @@ def results_view(
     elif sort == "position":
         order = {d.id: n for n, d in enumerate(documents)}
         shown.sort(key=lambda c: (order.get(c.doc_id, 0), c.chunk.start))
+    doc_grades = labels.document_grades(documents) if labels else {}
     rows = [
-        DocumentRow(d.doc_id, d.score if d.chunks else None, len(spans.get(d.doc_id, [])), len(d.chunks))
+        DocumentRow(d.doc_id, d.score if d.chunks else None, len(spans.get(d.doc_id, [])), len(d.chunks),
+                    doc_grades.get(d.doc_id))
         for d in ranked_docs
     ]
     doc_scores = {d.doc_id: d.score for d in ranked_docs if d.chunks}
@@ -95,4 +102,5 @@ def results_view(
         by_doc.setdefault(doc, {})[i] = c.score
     strips = [HeatStrip(d.id, len(spans.get(d.id, [])), by_doc[d.id], doc_scores.get(d.id)) for d in documents]
     capacity = sum(len(v) for k, v in spans.items() if doc_filter in (None, k))
-    return ResultsView(shown, ranks, rows, strips, capacity, sort, doc_filter)
+    grades = labels.chunk_grades(spans) if labels else {}
+    return ResultsView(shown, ranks, rows, strips, capacity, sort, doc_filter, grades)

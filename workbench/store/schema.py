@@ -238,10 +238,33 @@ def _v3_session_origin(db: Database) -> None:
     db.execute("CREATE INDEX run_documents_top ON run_documents (run_id, position) WHERE rank = 1")
 
 
+def _v4_relevance_labels(db: Database) -> None:
+    """Relevance grades (0-3) a user gave to chunks or whole documents for a query.
+
+    Keyed by the query text and the document's text hash, not its file name: a label follows the
+    text wherever it is loaded from, and is reused whenever that query is scored again, in any
+    session. A chunk is a character span; a whole document is the span (0, its length).
+    """
+    db.execute(
+        """
+        CREATE TABLE labels (
+            query TEXT NOT NULL,
+            document_hash TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 3),
+            doc_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (query, document_hash, start, "end")
+        ) WITHOUT ROWID"""
+    )
+
+
 SCHEMA_STEPS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_interrupted_runs,
     _v3_session_origin,
+    _v4_relevance_labels,
 ]
 # From this version on, runs carry writer_pid / writer_host / writer_process.
 WRITER_COLUMNS_VERSION = 2

@@ -34,6 +34,7 @@ from .cpu import reserve_a_core_for_the_ui
 from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
 from .history_actions import HistoryActions
+from .label_actions import LabelActions
 from .messages import ModelLoaded, ModelLoadProgress, RecorderReady, RunFinished, RunProgress, RunStarted, WorkerNotice
 from .output_actions import OutputActions
 from .presets import InstructionPresets, PresetError, StorePresets
@@ -47,11 +48,10 @@ from .widgets.settings_bar import SettingsBar
 from .widgets.status_bar import StatusBar
 
 __all__ = ["WorkbenchApp", "WorkbenchConfig"]
-
 USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, SessionInputError, PresetError, StoreError, OSError, ValueError)
 
 
-class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, HelpAndPalette):
+class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, LabelActions, HelpAndPalette):
     CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
     TITLE = "rerank workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}

@@ -11,7 +11,7 @@ from pathlib import Path
 from textual import work
 from textual.app import SuspendNotSupported
 
-from workbench.documents import decode_text, read_file, read_folder
+from workbench.documents import decode_text, pasted_name, read_file, read_folder
 from workbench.engine.types import Document
 from workbench.session import SessionInputError
 
@@ -59,7 +59,7 @@ class DocumentActions(AppPart):
         self._documents_changed()
 
     def action_paste_document(self) -> None:
-        self.push_screen(PasteDialog(self.session.new_document_name()), self._pasted)
+        self.push_screen(PasteDialog(pasted_name(self.session.documents)), self._pasted)
 
     def _pasted(self, result: tuple[str, str] | None) -> None:
         if result:

@@ -50,7 +50,7 @@ class ViewUpdates(AppPart):
             self.timeline["first_rows"] = perf_counter()
         view = session.view()
         texts = {d.id: d.text for d in session.documents}
-        self.widget(ChunkList).show(view.chunks, view.ranks, texts, view.capacity)
+        self.widget(ChunkList).show(view.chunks, view.ranks, texts, view.capacity, view.grades)
         self.widget(DocList).set_rows(view.documents)
         where = f"only {view.doc_filter}" if view.doc_filter else "all documents"
         self.widget(RankingPane).set_info(

@@ -60,6 +60,12 @@ class MainScreen(Screen):
                 tooltip="Edit the selected document in $EDITOR (outside the text editors)"),
         Binding("ctrl+y", "app.copy_chunk", "Copy chunk", show=False, id="results.copy-chunk",
                 tooltip="Copy the selected chunk's text (outside the text editors, where it is redo)"),
+        # Not priority: in the editors and settings these keys are typed as text.
+        *(Binding(str(g), f"app.label({g})", f"Grade {g}", show=False, id=f"label.{g}",
+                  tooltip=f"Label the selected chunk {g} ({name}) for this query; in the document ranking, the document")
+          for g, name in enumerate(("not relevant", "somewhat relevant", "relevant", "the answer"))),
+        Binding("minus", "app.label(-1)", "Unlabel", show=False, id="label.remove",
+                tooltip="Remove the selected chunk's (or document's) label for this query"),
         Binding("i", "app.inspect_prompt", "Prompt", show=False, id="results.prompt",
                 tooltip="Show exactly what the model saw for the selected chunk (outside the editors)"),
     ]

@@ -13,7 +13,7 @@ from ..heat import score_bar
 from .line_list import LineList
 
 # The sort a click on each chunk-list header selects.
-HEADER_SORTS = ("score", "score", "document", "position", "position", "score")
+HEADER_SORTS = ("score", "score", "score", "document", "position", "position", "score")
 
 
 def snippet(text: str, width: int) -> str:
@@ -29,8 +29,13 @@ def score_text(score: float) -> Text:
     return score_bar(score, 4) + Text(f" {score:.3f} ")
 
 
+def grade_text(grade: int | None) -> Text:
+    """A relevance label as one cell and a space: the grade 0-3, or a dim dot when unlabelled."""
+    return Text("· ", style="dim") if grade is None else Text(f"{grade} ", style="bold" if grade else "dim")
+
+
 class ChunkList(LineList[ChunkScore]):
-    COLUMNS = (("#", 4), ("score", 11), ("document", 16), ("chunk", 6), ("at", 8), ("text", 0))
+    COLUMNS = (("#", 4), ("score", 11), ("r", 2), ("document", 16), ("chunk", 6), ("at", 8), ("text", 0))
     BINDINGS = [
         Binding("enter", "select", "Chunk list: show the chunk in its document", id="ranking.show"),
         Binding("s", "app.cycle_sort", "Sort by score / document / position", id="ranking.sort"),
@@ -41,9 +46,11 @@ class ChunkList(LineList[ChunkScore]):
         super().__init__(**kwargs)
         self.ranks: dict[tuple[str, int], int] = {}
         self.texts: dict[str, str] = {}
+        self.grades: dict[tuple[str, int], int] = {}
 
-    def show(self, rows: list[ChunkScore], ranks: dict[tuple[str, int], int], texts: dict[str, str], capacity: int = 0) -> None:
-        self.ranks, self.texts = ranks, texts
+    def show(self, rows: list[ChunkScore], ranks: dict[tuple[str, int], int], texts: dict[str, str], capacity: int = 0,
+             grades: dict[tuple[str, int], int] | None = None) -> None:
+        self.ranks, self.texts, self.grades = ranks, texts, grades or {}
         self.set_rows(rows, capacity)
 
     def row_key(self, row: ChunkScore) -> tuple[str, int]:
@@ -58,6 +65,7 @@ class ChunkList(LineList[ChunkScore]):
         return Text.assemble(
             f"{self.ranks.get((c.doc_id, span.index), ''):<4}",
             score_text(c.score),
+            grade_text(self.grades.get((c.doc_id, span.index))),
             f"{clip(c.doc_id, 15):<16}",
             f"{span.index:<6}",
             f"{span.start:<8}",
@@ -71,10 +79,11 @@ class DocRow:
     score: float | None  # None until one of its chunks is scored
     chunks: int
     scored: int
+    grade: int | None = None  # relevance label for the query
 
 
 class DocList(LineList[DocRow]):
-    COLUMNS = (("#", 4), ("score", 11), ("chunks", 8), ("document", 0))
+    COLUMNS = (("#", 4), ("score", 11), ("r", 2), ("chunks", 8), ("document", 0))
     # Not enter: in the ranking pane enter means "show the chunk in its document" (ChunkList), and
     # F1 lists the pane's keys together, so each key keeps one meaning there.
     BINDINGS = [
@@ -89,4 +98,5 @@ class DocList(LineList[DocRow]):
         score = score_text(r.score) if r.score is not None else Text("   …       ", style="dim")
         rank = f"{index + 1:<4}" if r.score is not None else "    "
         used = sum(w for _, w in self.COLUMNS)
-        return Text.assemble(rank, score, f"{count:<8}", clip(r.doc_id, max(4, width - used - 1)))
+        grade = grade_text(r.grade)
+        return Text.assemble(rank, score, grade, f"{count:<8}", clip(r.doc_id, max(4, width - used - 1)))

@@ -1,0 +1,54 @@
+"""Relevance labels: 0-3 on a ranking row or a document, kept per query and shown again."""
+
+from __future__ import annotations
+
+from ui_helpers import wait_for, wait_ranked
+
+from workbench.session.sqlite_recorder import SqliteRecorder
+from workbench.store import open_store
+from workbench.ui.widgets.chunk_list import ChunkList, DocList
+
+SIZE = (100, 30)
+
+
+async def test_labels_are_shown_kept_per_query_and_restored(make_app, tmp_path):
+    db = tmp_path / "runs.db"
+    app = make_app(query="moons of mars", recorder=SqliteRecorder(open_store(db), origin="app"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        await pilot.press("f2")  # the chunk list has focus: its top row is the best chunk
+        top = app.widget(ChunkList).chunk_at_cursor()
+        await pilot.press("3")
+        assert app.session.view().grades == {top: 3}
+        assert "3 " in app.widget(ChunkList).render_row(app.session.view().chunks[0], 0, 80).plain[:20]
+        # The whole document in the document ranking.
+        app.widget(DocList).focus()
+        await pilot.pause()
+        doc = app.widget(DocList).key_at_cursor()
+        await pilot.press("0")
+        rows = {r.doc_id: r.grade for r in app.session.view().documents}
+        assert rows[doc] == 0
+        # Another query has no labels; back to the first one, they return.
+        app.main.query_one("#query").load_text("espresso grind")
+        await wait_ranked(pilot, "espresso grind")
+        assert app.session.view().grades == {}
+        app.main.query_one("#query").load_text("moons of mars")
+        await wait_ranked(pilot, "moons of mars")
+        assert app.session.view().grades == {top: 3}
+        # "-" removes a label; it stays removed for the next launch.
+        app.widget(DocList).focus()
+        await pilot.pause()
+        assert app.widget(DocList).key_at_cursor() == doc
+        await pilot.press("minus")
+        assert doc not in {d for d, g in ((r.doc_id, r.grade) for r in app.session.view().documents) if g == 0}
+    # A later launch on the same database finds them.
+    later = SqliteRecorder(open_store(db), origin="app")
+    assert [(label.doc_id, label.grade) for label in later.labels("moons of mars")] == [(top[0], 3)]
+
+
+async def test_labelling_needs_a_selection(make_app):
+    app = make_app(query="mars")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot, "mars")
+        app.action_label(2)
+        await wait_for(pilot, lambda: any("Select a chunk" in n for n, _ in app.notices))
