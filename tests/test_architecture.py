@@ -10,7 +10,8 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["workbench.engine.ranking", "workbench.engine.loading", "workbench.store", "workbench.session", "workbench.session.sqlite_recorder",
+    ["workbench.engine.ranking", "workbench.engine.loading", "workbench.store", "workbench.session", "workbench.session.sqlite_recorder", "workbench.session.live_metrics",
+     "workbench.evaluation.metrics", "workbench.ab_compare", "workbench.calibration",
      "workbench.cli", "workbench.run_format", "workbench.documents"],
 )
 def test_module_does_not_import_textual(module):

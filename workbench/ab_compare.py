@@ -1,8 +1,9 @@
 """Comparing two rankings of one query (instruction A vs B, or a logged run vs now): headless.
 
-Chunks are matched by what they are, the sha256 of their document's text plus their character
-span (as workbench.store.compare does), so a logged run over the same files lines up even if the
-files were given in another order; documents are matched by their text hash too. Statistics:
+Chunks are matched by their document's identity plus their character span. Two runs of one
+session (instruction A vs B) identify documents by id; a logged run and a new one identify them by
+the sha256 of their text (as workbench.store.compare does), so they line up even if the files were
+given in another order or renamed; the same text given twice then counts once (its best copy). Statistics:
 Kendall tau-b over the common chunks' logits (scipy, via store.compare.kendall_tau_b), rank-biased
 overlap (RBO, extrapolated, p = 0.9; Webber, Moffat & Zobel 2010) of the two best-first chunk
 lists, the top-k entries and exits, and the chunks whose score moved most.
@@ -10,13 +11,15 @@ lists, the top-k entries and exits, and the chunks whose score moved most.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .engine.types import RankResult
 from .store.compare import kendall_tau_b
+from .store.runs import text_hash  # the run log's identity of a text (re-exported for callers)
+
+__all__ = ["Comparison", "Row", "Side", "compare", "rbo_ext", "render", "text_hash"]
 
 Key = tuple[str, int, int]  # (document text hash, start, end)
 
@@ -62,18 +65,13 @@ def rbo_ext(a: Sequence[Hashable], b: Sequence[Hashable], p: float = 0.9) -> flo
     return (1 - p) / p * total + ((overlap - x_s) / l + x_s / s) * p**l
 
 
-def text_hash(text: str) -> str:
-    """As the run log hashes document texts (store.runs)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 @dataclass(frozen=True)
 class Side:
     """One ranking under comparison: its result, its setup and how to identify its chunks."""
 
     label: str  # "A" / "B"
     result: RankResult
-    hashes: Mapping[str, str]  # doc id -> text hash
+    hashes: Mapping[str, str]  # doc id -> its identity: the text hash, or the id itself
     run_id: int | None = None
 
     def setup(self) -> dict:

@@ -7,9 +7,8 @@
   equal) give None with a note. Non-finite scores are left out and get None.
 - `distribution` / `histogram`: min, median, max and a 10-bin text histogram.
 - `read_qrels` / `label_chunks` / `best_threshold`: TREC qrels (`qid 0 docid grade`) to relevance
-  labels per chunk, then the probability cut-off that maximises F1 (relevant: grade >= 1).
-
-The qrels reader is deliberately minimal; merge it with workbench/evaluation's when that exists.
+  labels per chunk, then the probability cut-off that maximises F1 (relevant: grade >= 1). The
+  file is parsed by workbench.evaluation.trec, the reader `workbench eval` uses.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from pathlib import Path
 from .engine.types import RankResult
 
 NORMALIZATIONS: tuple[str, ...] = ("none", "minmax", "zscore")
-GRADES = range(0, 4)  # TREC graded relevance 0..3
 
 
 # -- normalization --------------------------------------------------------------------------
@@ -126,31 +124,28 @@ class QrelsError(ValueError):
 
 @dataclass(frozen=True)
 class Judgment:
-    target: str  # a document id, or "docid#chunk"
+    target: str  # as written: DOC, DOC#N or DOC@START-END (workbench.evaluation.trec)
     grade: int
-    line: int
+    line: int | str  # "file:line" from the reader, or a line number
+
+    def item(self):
+        from .evaluation.trec import parse_item
+
+        return parse_item(self.target)
 
 
 def read_qrels(path: Path, qid: str | None = None) -> tuple[str, list[Judgment]]:
-    """The judgments of one query: `qid`, or the file's only qid. Lines: `qid 0 docid grade`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise QrelsError(f"cannot read qrels {path}: {e}") from e
+    """The judgments of one query: `qid`, or the file's only qid. Parsed by
+    workbench.evaluation.trec (the format `workbench eval` reads): `QUERY 0 ITEM GRADE`."""
+    from .evaluation.trec import read_qrels as read_trec
+
+    lines, problems = read_trec(Path(path))
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise QrelsError(problems[0] + more)
     by_qid: dict[str, list[Judgment]] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split()
-        if len(fields) != 4:
-            raise QrelsError(f"{path}:{n}: expected 'qid 0 docid grade', got {len(fields)} fields")
-        try:
-            grade = int(fields[3])
-        except ValueError:
-            raise QrelsError(f"{path}:{n}: grade {fields[3]!r} is not a whole number") from None
-        if grade not in GRADES:
-            raise QrelsError(f"{path}:{n}: grade {grade} is outside 0..3")
-        by_qid.setdefault(fields[0], []).append(Judgment(fields[2], grade, n))
+    for line in lines:
+        by_qid.setdefault(line.query_id, []).append(Judgment(str(line.item), line.grade, line.where))
     if not by_qid:
         raise QrelsError(f"{path}: no judgments")
     if qid is None:
@@ -170,25 +165,31 @@ class Labels:
 
 
 def label_chunks(result: RankResult, judgments: Sequence[Judgment], source: str = "qrels") -> Labels:
-    """A grade per chunk: a document's grade goes to every chunk of it, `docid#N` to chunk N only
-    (which wins over the document's). A whole id that names a document is a document even if it
-    holds '#' (a second "notes.md" is "notes.md#2"). Unjudged chunks count as not relevant."""
-    chunks = {(c.doc_id, c.chunk.index) for d in result.documents for c in d.chunks}
+    """A grade per chunk: a document's grade goes to every chunk of it, `DOC#N` to chunk N only and
+    `DOC@START-END` to the chunks holding that whole span (both win over the document's grade; the
+    highest when several apply). Unjudged chunks count as not relevant."""
+    spans = {(c.doc_id, c.chunk.index): (c.chunk.start, c.chunk.end) for d in result.documents for c in d.chunks}
     docs = {d.doc_id for d in result.documents}
     doc_grade: dict[str, int] = {}
     chunk_grade: dict[tuple[str, int], int] = {}
     unknown = []
     for j in judgments:
-        if j.target in docs:
-            doc_grade[j.target] = j.grade
+        item = j.item()
+        where = j.line if isinstance(j.line, str) else f"{source}:{j.line}"
+        keys = []
+        if item.doc in docs and item.whole:
+            doc_grade[item.doc] = j.grade
             continue
-        doc_id, _, index = j.target.rpartition("#")
-        if doc_id in docs and index.isdigit() and (doc_id, int(index)) in chunks:
-            chunk_grade[(doc_id, int(index))] = j.grade
-        else:
-            unknown.append(f"warning: {source}:{j.line}: {j.target!r} is not a document (or chunk) of this run; ignored")
+        if item.doc in docs and item.chunk is not None:
+            keys = [(item.doc, item.chunk)] if (item.doc, item.chunk) in spans else []
+        elif item.doc in docs and item.span is not None:
+            keys = [k for k, (s, e) in spans.items() if k[0] == item.doc and s <= item.span[0] and item.span[1] <= e]
+        if not keys:
+            unknown.append(f"warning: {where}: {j.target!r} is not a document (or chunk) of this run; ignored")
+        for key in keys:
+            chunk_grade[key] = max(j.grade, chunk_grade.get(key, 0))
     grades, unjudged = {}, 0
-    for key in sorted(chunks):
+    for key in sorted(spans):
         grade = chunk_grade.get(key, doc_grade.get(key[0]))
         unjudged += grade is None
         grades[key] = grade or 0

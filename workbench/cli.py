@@ -1,7 +1,7 @@
 """Command line: `workbench [PATH...]` opens the app; `workbench score` ranks for scripts;
 `workbench eval` judges a setup; `workbench sessions` and `workbench locate` reach the run log.
 
-The commands live in cli_score.py, cli_open.py and cli_sessions.py; what they share (options,
+The commands live in cli_score.py, cli_eval.py, cli_open.py and cli_sessions.py; what they share (options,
 settings, the model) in cli_common.py. Nothing imported here loads torch: `--help` is instant.
 """
 
@@ -12,7 +12,8 @@ import sys
 import typer
 
 from .cli_open import open_app
-from .cli_score import eval_command, score
+from .cli_eval import eval_command
+from .cli_score import score
 from .cli_sessions import locate, sessions_app
 
 app = typer.Typer(

@@ -1,6 +1,6 @@
-"""`workbench score` and `workbench eval`: the session's run path (workbench.session), headless.
+"""`workbench score`: the session's run path (workbench.session), headless.
 
-Both rank through `Workbench.run_now`, the steps the app takes, so a script and the app score
+It ranks (as `workbench eval` in cli_eval.py does) through `Workbench.run_now`, the steps the app takes, so a script and the app score
 and record the same way. Settings are checked before any model loads (see `configure`).
 """
 
@@ -136,8 +136,9 @@ def score(
             a = Side("A", logged.to_rank_result(), logged.document_hashes or {}, logged.id)
             b = Side("B", results[0], hashes, run_ids[0] if run_ids else None)
         else:
-            a = Side("A", results[0], hashes, run_ids[0] if run_ids else None)
-            b = Side("B", results[1], hashes, run_ids[1] if len(run_ids) > 1 else None)
+            same = {doc_id: doc_id for doc_id in hashes}  # one session, the same documents: match by id
+            a = Side("A", results[0], same, run_ids[0] if run_ids else None)
+            b = Side("B", results[1], same, run_ids[1] if len(run_ids) > 1 else None)
         _print_comparison(a, b, fmt, top or 10)
         return
     _print_result(results[0], fmt, top, normalize.value, calibrate or qrels is not None, judgments, qrels)
@@ -253,50 +254,3 @@ def _print_result(result, fmt: Format, top: int | None, normalize: str = "none",
         from .calibration import render_report
 
         typer.echo("\n".join(render_report(report)), err=fmt != Format.table)
-
-
-def eval_command(
-    queries: Path = typer.Argument(..., help="JSONL of judged queries (see sample_data/queries.jsonl)"),
-    paths: list[str] = typer.Argument(..., help="The documents: files or folders"),
-    model: Optional[str] = ModelOpt,
-    device: Optional[Device] = DeviceOpt,
-    dtype: Optional[DType] = DTypeOpt,
-    quantize: Optional[Quantize] = QuantOpt,
-    chunk_tokens: Optional[int] = ChunkOpt,
-    chunk_overlap: Optional[int] = OverlapOpt,
-    max_length: Optional[int] = MaxLenOpt,
-    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="Instruction for queries that name none"),
-    offline: Optional[bool] = OfflineOpt,
-) -> None:
-    """Judge a setup: for each query, where does the first chunk holding the answer rank?"""
-    from .evaluate import read_queries
-
-    settings, options, run_settings = configure(
-        instruction=instruction, model=model, device=device, dtype=dtype, quantize=quantize,
-        chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_length=max_length, offline=offline,
-    )
-    try:
-        judged = read_queries(queries)
-    except (OSError, ValueError) as e:
-        fail(str(e), 2)
-    documents = documents_to_score(paths)
-    scorer = load_scorer(options)
-
-    from .engine.ranking import RankingInputError
-    from .engine.scorer import ScoringError
-    from .evaluate import evaluate, summary
-    from .session import NullRecorder, SessionInputError, Workbench
-
-    # Not recorded: a sweep over judged queries would bury the user's own runs in the history.
-    bench = Workbench(run_settings, NullRecorder("eval runs are not recorded"), documents=documents)
-    bench.attach(scorer)
-    try:
-        outcomes = evaluate(bench, judged, settings.instruction)
-    except (SessionInputError, RankingInputError, ScoringError) as e:
-        fail(str(e))
-    for o in outcomes:
-        mark = "MISS" if o.rank is None else f"#{o.rank}"
-        typer.echo(f"{o.query.id:>5} {mark:>5}  top: {o.top_doc:<34} {o.query.query[:60]}")
-    figures = summary(outcomes)
-    typer.echo(f"{scorer.info.model_id}: hit@1 {figures['hit@1']:.2f}  hit@5 {figures['hit@5']:.2f}  "
-               f"MRR {figures['mrr']:.3f}  over {figures['queries']} queries")

@@ -632,3 +632,155 @@ def test_score_csv_and_export_csv_share_their_columns(score, corpus, tmp_path):
     theirs = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [r["run_id"] for r in mine] == [""] * len(mine)  # not read from the log
     assert [r | {"run_id": ""} for r in theirs] == mine
+
+
+# --------------------------------------------------------------------------------------------
+# --normalize and --calibrate
+# --------------------------------------------------------------------------------------------
+
+NORM_ARGS = ("-q", "tides", "--chunk-tokens", "32", "--chunk-overlap", "8", "--no-log")
+
+
+def without_timings(out: dict) -> dict:
+    """Stats differ between runs (timings; a second run comes from the score cache)."""
+    return {k: v for k, v in out.items() if k != "stats"}
+
+
+def strip_normalized(out: dict) -> dict:
+    out = {k: v for k, v in out.items() if k != "normalization"}
+    out["documents"] = [
+        {k: v for k, v in d.items() if k != "normalized"} | {"chunks": [{k: v for k, v in c.items() if k != "normalized"}
+                                                                         for c in d["chunks"]]}
+        for d in out["documents"]
+    ]
+    return out
+
+
+def test_json_without_normalize_is_unchanged(score, corpus, long_doc):
+    plain = ok_json(score(corpus, long_doc, *NORM_ARGS, "-f", "json"))
+    assert set(plain) == set(CORE_KEYS)
+    for d in plain["documents"]:
+        assert set(d) == {"id", "path", "score", "rank", "chunks"}
+        assert all(set(c) == CHUNK_KEYS for c in d["chunks"])
+    explicit = ok_json(score(corpus, long_doc, *NORM_ARGS, "-f", "json", "--normalize", "none"))
+    assert without_timings(explicit) == without_timings(plain)
+    normalized = ok_json(score(corpus, long_doc, *NORM_ARGS, "-f", "json", "--normalize", "minmax"))
+    assert without_timings(strip_normalized(normalized)) == without_timings(plain)  # score, logit as they were
+
+
+def test_normalize_minmax_and_zscore(score, corpus, long_doc):
+    for method in ("minmax", "zscore"):
+        out = ok_json(score(corpus, long_doc, *NORM_ARGS, "-f", "json", "--normalize", method))
+        assert out["normalization"] == {"method": method, "of": "score", "notes": []}
+        chunks = [c for d in out["documents"] for c in d["chunks"]]
+        values = [c["normalized"] for c in chunks]
+        docs = [d["normalized"] for d in out["documents"]]
+        if method == "minmax":
+            assert min(values) == 0 and max(values) == 1 and all(0 <= v <= 1 for v in values)
+            assert min(docs) == 0 and max(docs) == 1
+            lo, hi = min(c["score"] for c in chunks), max(c["score"] for c in chunks)
+            for c in chunks:
+                assert c["normalized"] == pytest.approx((c["score"] - lo) / (hi - lo), abs=1e-4)
+        else:
+            assert sum(values) / len(values) == pytest.approx(0, abs=1e-5)
+            assert sum(docs) / len(docs) == pytest.approx(0, abs=1e-5)
+            assert sum(v * v for v in values) / len(values) == pytest.approx(1, abs=1e-4)
+        # the same order as the scores
+        by_score = sorted(chunks, key=lambda c: c["score"])
+        assert [c["normalized"] for c in by_score] == sorted(values)
+
+
+def test_normalize_in_csv_jsonl_and_table(score, corpus):
+    result = score(corpus, *NORM_ARGS, "-f", "csv", "--normalize", "minmax")
+    ok(result)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {float(r["normalized"]) for r in rows} >= {0.0, 1.0}
+    assert all(r["doc_normalized"] != "" for r in rows)
+    plain = list(csv.DictReader(io.StringIO(score(corpus, *NORM_ARGS, "-f", "csv").stdout)))
+    assert {r["normalized"] for r in plain} == {""} and {r["doc_normalized"] for r in plain} == {""}
+
+    lines = [json.loads(line) for line in score(corpus, *NORM_ARGS, "-f", "jsonl", "--normalize", "zscore").stdout.splitlines()]
+    assert all(r["normalization"] == "zscore" and "normalized" in r and "normalized" in r["chunks"][0] for r in lines)
+
+    table = score(corpus, *NORM_ARGS, "--normalize", "minmax")
+    ok(table)
+    assert "normalized" in table.stdout and "1.0000" in table.stdout
+    assert "normalized" not in score(corpus, *NORM_ARGS).stdout
+
+
+def test_zscore_of_one_chunk_is_null_with_a_note(score, corpus):
+    result = score(corpus / "france.txt", "-q", "Paris", "--no-log", "-f", "json", "--normalize", "zscore")
+    out = ok_json(result)
+    (doc,) = out["documents"]
+    assert doc["normalized"] is None and doc["chunks"][0]["normalized"] is None
+    assert any("undefined" in n for n in out["normalization"]["notes"])
+    assert "undefined" in result.stderr
+
+
+def test_calibrate_prints_the_distribution(score, corpus, long_doc):
+    table = score(corpus, long_doc, *NORM_ARGS, "--calibrate", "--normalize", "zscore")
+    ok(table)
+    assert "score distribution over" in table.stdout and "median" in table.stdout
+    assert "probability histogram (10 bins)" in table.stdout
+    assert "normalized (zscore)" in table.stdout
+    assert table.stdout.count("[0.") >= 9  # ten bins
+
+    result = score(corpus, long_doc, *NORM_ARGS, "-f", "json", "--calibrate")
+    out = ok_json(result)
+    cal = out["calibration"]
+    scores = [c["score"] for d in out["documents"] for c in d["chunks"]]
+    assert cal["chunks"] == len(scores)
+    assert cal["score"]["min"] == pytest.approx(min(scores), abs=1e-6)
+    assert cal["score"]["max"] == pytest.approx(max(scores), abs=1e-6)
+    assert sum(b["count"] for b in cal["histogram"]) == len(scores) and len(cal["histogram"]) == 10
+    assert "best_threshold" not in cal  # no labels given
+
+    csv_run = score(corpus, *NORM_ARGS, "-f", "csv", "--calibrate")
+    ok(csv_run)
+    assert "score distribution" in csv_run.stderr and "distribution" not in csv_run.stdout
+
+
+def test_calibrate_with_qrels_finds_the_cut_that_separates(score, corpus, long_doc, tmp_path):
+    out = ok_json(score(corpus, long_doc, *NORM_ARGS, "-f", "json"))
+    chunks = sorted(((c["score"], d["id"], c["index"]) for d in out["documents"] for c in d["chunks"]), reverse=True)
+    assert chunks[1][0] > chunks[2][0]
+    qrels = tmp_path / "qrels.txt"
+    lines = [f"7 0 {doc}#{index} 2" for _, doc, index in chunks[:2]]
+    lines.append(f"7 0 {chunks[-1][1]} 0")  # a whole document judged not relevant
+    lines.append("7 0 missing.md 3")  # not in this run: warned about, ignored
+    qrels.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = score(corpus, long_doc, *NORM_ARGS, "-f", "json", "--qrels", qrels)  # --qrels implies --calibrate
+    cal = ok_json(result)["calibration"]
+    cut = cal["best_threshold"]
+    assert cut["threshold"] == pytest.approx(chunks[1][0], abs=1e-6)
+    assert cut["f1"] == 1 and cut["precision"] == 1 and cut["recall"] == 1 and cut["selected"] == 2
+    assert cal["labels"]["relevant"] == 2
+    assert "missing.md" in result.stderr and "ignored" in result.stderr and f"{qrels}:4" in result.stderr
+
+    table = score(corpus, long_doc, *NORM_ARGS, "--qrels", qrels, "--qid", "7", "--calibrate")
+    ok(table)
+    assert "best cut-off: score >=" in table.stdout and "F1 1.000" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "needles"),
+    [
+        ("1 0 france.txt 1\n1 0 bread.md 5\n", (), (":2", "0..3")),
+        ("1 0 france.txt 1\n2 0 bread.md 1\n", (), ("--qid",)),
+        ("1 0 france.txt 1\n", ("--qid", "9"), ("qid '9'",)),
+        ("1 0 france.txt one\n", (), (":1", "not an integer")),
+    ],
+)
+def test_bad_qrels_fail_cleanly(score, corpus, tmp_path, content, extra, needles):
+    qrels = tmp_path / "qrels.txt"
+    qrels.write_text(content, encoding="utf-8")
+    result = score(corpus, *NORM_ARGS, "--calibrate", "--qrels", qrels, *extra)
+    assert result.exit_code == 2, result.stderr
+    clean_failure(result, *needles)
+
+
+def test_qid_without_qrels_is_a_usage_error(score, corpus):
+    result = score(corpus, *NORM_ARGS, "--qid", "1")
+    assert result.exit_code == 2
+    clean_failure(result, "--qrels")

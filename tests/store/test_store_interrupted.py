@@ -19,7 +19,8 @@ from workbench.store import RunLog, open_store
 from workbench.store.database import Store
 from workbench.store.history import history_page
 from workbench.store.liveness import this_writer
-from workbench.store.schema import APPLICATION_ID, SCHEMA_STEPS, _V1_RUN_COLUMNS, migrate
+from workbench.store.migration import migrate
+from workbench.store.schema import APPLICATION_ID, SCHEMA_STEPS, _V1_RUN_COLUMNS
 
 
 app = typer.Typer()

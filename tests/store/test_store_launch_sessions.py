@@ -12,7 +12,8 @@ from store_factories import FINGERPRINT, make_documents, make_result
 
 from workbench.store import RunLog, StoreError, open_store, sessions
 from workbench.store.database import Store
-from workbench.store.schema import SCHEMA_STEPS, SESSION_ORIGIN_VERSION, migrate
+from workbench.store.migration import migrate
+from workbench.store.schema import SCHEMA_STEPS, SESSION_ORIGIN_VERSION
 
 SECOND = "app 2026-11-29 23:41:07"
 

@@ -11,7 +11,8 @@ import pytest
 from workbench import paths
 from workbench.store import StoreVersionError, open_store
 from workbench.store import schema
-from workbench.store.schema import SCHEMA_STEPS, migrate
+from workbench.store.migration import migrate
+from workbench.store.schema import SCHEMA_STEPS
 
 TABLES = {"sessions", "documents", "chunks", "runs", "run_documents", "chunk_scores",
           "score_cache", "instruction_presets"}

@@ -91,7 +91,10 @@ def _instruction(r: CandidateResult, queries: list[JudgedQuery]) -> dict:
         "label": r.candidate.label,
         "instruction": r.candidate.text,
         "metrics": r.means,
+        # The first relevant chunk's rank, without a cutoff (the figures earlier versions printed).
         "hit@1": sum(rank == 1 for rank in ranks.values()) / n,
+        "hit@5": sum(rank is not None and rank <= 5 for rank in ranks.values()) / n,
+        "mrr": sum(1 / rank for rank in ranks.values() if rank) / n,
         "per_query": {
             q.id: {"first_relevant_chunk_rank": ranks[q.id], "instruction": r.instructions[q.id], **r.values.get(q.id, {})}
             for q in queries

@@ -21,6 +21,7 @@ from workbench.engine.scorer import Scorer
 from workbench.engine.types import AGGREGATES, ChunkScore, ChunkSpan, Document, ModelInfo, RankResult
 from workbench.store import StoredRun
 
+from .ab import ABPin
 from .history import stored_spans
 from .inputs import RunInputs, RunSettings
 from .labelling import QueryLabels
@@ -57,9 +58,7 @@ class Workbench:
         self.result: RankResult | None = None  # the last complete run
         self.reopened_run: int | None = None  # the log's id of the run on screen, when reopened
         self.options = ViewOptions()  # sort, filter and selection of the result views
-        self.labels = QueryLabels()  # relevance grades for the query on screen
-
-    # -- the model --------------------------------------------------------------------------
+        self.labels, self.ab = QueryLabels(), ABPin()  # grades for the query on screen; pinned A
 
     def attach(self, scorer: Scorer) -> None:
         """Score with `scorer` from now on (its cache in front of the recorder's, if any)."""

@@ -22,7 +22,8 @@ from workbench.paths import default_db_path, make_private_dirs
 from workbench.store.connecting import connect_readonly, connect_readwrite, translate_error
 from workbench.store.errors import NoDatabaseError, StoreCorruptError, StoreError, StoreVersionError
 from workbench.store.identify import FileKind, identify
-from workbench.store.schema import SCHEMA_STEPS, migrate
+from workbench.store.migration import migrate
+from workbench.store.schema import SCHEMA_STEPS
 
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 BUSY_TIMEOUT_ENV = "WORKBENCH_DB_TIMEOUT"

@@ -80,8 +80,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.touched = False  # the user edited something: a late restore must not undo it
         self._debounce: Timer | None = None
         self._score_worker: Worker | None = None
-        # perf_counter() marks, read by benchmarks/ui_latency.py
-        self.last_edit_at: float | None = None
+        self.last_edit_at: float | None = None  # perf_counter() marks, read by benchmarks/ui_latency.py
         self.timeline: dict[str, float] = {}
 
     # -- start-up -----------------------------------------------------------------------------
@@ -272,6 +271,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         took = "" if self.config.hide_volatile else f" in {stats.latency_s:.2f} s"
         self.say(f"Ranked {len(message.result.documents)} documents, {stats.pairs} chunks{took} ({stats.cached} from cache).")
         self.refresh_views()
+        self.refresh_ab()
         self.timeline["complete"] = perf_counter()
 
     def on_worker_notice(self, message: WorkerNotice) -> None:

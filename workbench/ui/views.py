@@ -8,8 +8,12 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from workbench.ab_compare import render
+from workbench.session.live_metrics import live_metrics, metrics_line
+
 from .app_parts import AppPart
 from .screens.main import PANES
+from .widgets.ab_pane import ABPane
 from .widgets.chunk_list import ChunkList, DocList
 from .widgets.document_view import DocumentView
 from .widgets.heat_map import HeatMap
@@ -29,6 +33,8 @@ class ViewUpdates(AppPart):
 
     _refresh_timer: Timer | None = None
     _last_refresh = 0.0
+    _metrics_key: tuple | None = None  # (result, labels) the metrics text was computed for
+    _metrics_text = ""
 
     def request_refresh(self) -> None:
         """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst)."""
@@ -56,7 +62,8 @@ class ViewUpdates(AppPart):
         self.widget(RankingPane).set_info(
             Text.assemble(
                 (f"{len(view.chunks)} chunks · sorted by {view.sort} · {where}", "bold"),
-                ("   s sort · f filter · space this document only · enter show in text · i prompt", "dim"),
+                (f" · {self.labelled_metrics()}" if view.grades or any(r.grade for r in view.documents) else "", "bold green"),
+                ("   s sort · f filter · space this document only · enter show in text · 0-3 label · i prompt", "dim"),
             )
         )
         self.widget(HeatMap).show(view.strips, session.options.selected)
@@ -118,11 +125,53 @@ class ViewUpdates(AppPart):
         self.session.options.cycle_filter([d.id for d in self.session.documents])
         self.refresh_views()
 
+    def labelled_metrics(self) -> str:
+        """The complete ranking's metrics from the user's labels (recomputed only when it or the
+        labels change: a redraw while scores stream in costs nothing)."""
+        session = self.session
+        if session.result is None or session.running:
+            return "labels: metrics when the run completes"
+        key = (id(session.result), frozenset(session.labels.grades.items()))
+        if self._metrics_key != key:
+            line = metrics_line(live_metrics(session.result, session.labels, session.documents))
+            self._metrics_key, self._metrics_text = key, line or "labels: none relevant yet"
+        return self._metrics_text
+
+    # -- A/B --------------------------------------------------------------------------------
+
+    def action_pin_a(self) -> None:
+        ab, result = self.session.ab, self.session.result
+        if ab.a is not None:
+            ab.clear()
+            self.notify("A unpinned.", timeout=3)
+        elif result is None:
+            self.notify("Nothing to pin yet: wait for a complete ranking.", severity="warning")
+            return
+        else:
+            ab.pin(result)
+            self.notify("Pinned this ranking as A. Edit the instruction or settings; F7 compares A with B.", timeout=6)
+        self.refresh_ab()
+
+    def refresh_ab(self) -> None:
+        """Compare A with the latest complete ranking (after each finished run, not while scoring)."""
+        session = self.session
+        comparison = session.ab.comparison(session.result, session.documents)
+        if comparison is None or session.result is session.ab.a:
+            note = "A is pinned: edit the instruction or settings; B appears here when the next run finishes." if session.ab.a else None
+            self.widget(ABPane).show(None, note)
+            return
+        lines = render(comparison)
+        if session.labels.grades:  # the same labels judge both sides
+            for side, result in (("A", comparison.a.result), ("B", comparison.b.result)):
+                line = metrics_line(live_metrics(result, session.labels, session.documents))
+                lines.insert(2, f"{side} with your labels: {line or 'no relevant label among its chunks'}")
+        self.widget(ABPane).show(lines)
+
     # -- navigation ---------------------------------------------------------------------------
 
     def action_show_pane(self, pane: str) -> None:
         if pane in PANES:
-            target = {"ranking": ChunkList, "heat": HeatMap, "documents": DocumentTable}[pane]
+            target = {"ranking": ChunkList, "heat": HeatMap, "documents": DocumentTable, "ab": ABPane}[pane]
             self.main.show_pane(pane, self.widget(target))
 
     def action_focus_query(self) -> None:

@@ -15,6 +15,7 @@ from workbench.session import RunSettings
 
 from ..config import WorkbenchConfig
 
+from ..widgets.ab_pane import ABPane
 from ..widgets.editors import PromptEditor
 from ..widgets.panes import DocumentsPane, HeatPane
 from ..widgets.ranking import RankingPane
@@ -22,7 +23,7 @@ from ..widgets.run_line import RunLine
 from ..widgets.settings_bar import SettingsBar
 from ..widgets.status_bar import StatusBar
 
-PANES = ("ranking", "heat", "documents")
+PANES = ("ranking", "heat", "documents", "ab")
 
 
 class MainScreen(Screen):
@@ -38,6 +39,10 @@ class MainScreen(Screen):
                 tooltip="Documents pane: add, paste, edit, remove documents"),
         Binding("f5", "app.history", "History", id="history.open", priority=True,
                 tooltip="History: this session's runs, newest first; reopen one, or mark two and compare"),
+        Binding("f7", "app.show_pane('ab')", "A/B", id="pane.ab", priority=True, show=False,
+                tooltip="A/B pane: the pinned ranking (A) against the latest one (B)"),
+        Binding("ctrl+b", "app.pin_a", "Pin A", id="ab.pin", priority=True, show=False,
+                tooltip="Pin the current ranking as A (again: unpin); edit, and the A/B pane (F7) compares"),
         Binding("f8", "app.focus_settings", "Settings", show=False, id="focus.settings", priority=True,
                 tooltip="Chunk size, overlap, aggregation and k (the line under the editors)"),
         Binding("f9", "app.compare_previous", "Compare", show=False, id="history.compare-previous", priority=True,
@@ -91,6 +96,8 @@ class MainScreen(Screen):
                 yield HeatPane(id="heat-pane")
             with TabPane("Documents F4", id="documents"):
                 yield DocumentsPane(id="documents-pane")
+            with TabPane("A/B F7", id="ab"):
+                yield ABPane(id="ab-pane")
         yield RunLine(id="run-line")
         yield StatusBar(hide_volatile=config.hide_volatile, id="status")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p is listed by F1; the room goes to keys

@@ -1,4 +1,4 @@
-"""Relevance labels: 0-3 on a ranking row or a document, kept per query and shown again."""
+"""Tuning in the app: relevance labels (0-3, kept per query) and live A/B against a pinned ranking."""
 
 from __future__ import annotations
 
@@ -52,3 +52,36 @@ async def test_labelling_needs_a_selection(make_app):
         await wait_ranked(pilot, "mars")
         app.action_label(2)
         await wait_for(pilot, lambda: any("Select a chunk" in n for n, _ in app.notices))
+
+
+async def test_pin_a_then_edit_the_instruction_compares_a_with_b(make_app):
+    from workbench.ui.widgets.ab_pane import ABPane
+
+    app = make_app(query="moons of mars")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        a = app.session.result
+        await pilot.press("ctrl+b")
+        assert app.session.ab.a is a
+        app.main.use_instruction("Find passages about space missions")
+        await wait_for(pilot, lambda: app.session.result is not a and not app.session.running and not app.run_pending,
+                       what="run B")
+        await pilot.press("f7")
+        shown = str(app.widget(ABPane).query_one("#ab-text").render())
+        assert "A: Given a web search query" in shown and "B: Find passages about space missions" in shown
+        assert "Kendall tau-b" in shown and "RBO" in shown and "rank A" in shown
+        await pilot.press("ctrl+b")  # unpin
+        assert app.session.ab.a is None
+
+
+async def test_labels_give_live_metrics(make_app):
+    app = make_app(query="moons of mars")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        await pilot.press("f2")
+        await pilot.press("down")  # the second-best chunk is the relevant one
+        await pilot.press("2")
+        info = app.labelled_metrics()
+        # One relevant chunk at rank 2: RR 0.5; it is found in the top 10: recall 1.
+        assert "chunks nDCG@10" in info and "MRR@10 0.50" in info and "Recall@10 1.00" in info
+        assert "documents" in info
