@@ -162,9 +162,9 @@ class ViewUpdates(AppPart):
             return
         lines = render(comparison)
         if session.labels.grades:  # the same labels judge both sides
-            for side, result in (("A", comparison.a.result), ("B", comparison.b.result)):
+            for n, (side, result) in enumerate((("A", comparison.a.result), ("B", comparison.b.result))):
                 line = metrics_line(live_metrics(result, session.labels, session.documents))
-                lines.insert(2, f"{side} with your labels: {line or 'no relevant label among its chunks'}")
+                lines.insert(2 + n, f"{side} with your labels: {line or 'no relevant label among its chunks'}")
         self.widget(ABPane).show(lines)
 
     # -- navigation ---------------------------------------------------------------------------

@@ -45,11 +45,11 @@ class HistoryScreen(Screen[int | None]):
     HistoryScreen #history-hint { height: 1; width: 100%; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("space,m", "mark", "Mark the run to compare (again: unmark)", id="history.mark"),
-        Binding("c", "compare", "Compare the marked run with this one (no mark: with the run before)", id="history.compare"),
-        Binding("a", "toggle_all", "This session only / all sessions", id="history.all-sessions"),
-        Binding("r", "reload", "Read the list again", id="history.reload"),
-        Binding("escape,f5", "close", "Back to the main screen", id="history.close"),
+        Binding("space,m", "mark", "Mark the run to compare (again: unmark)", id="history.mark", show=False),
+        Binding("c", "compare", "Compare the marked run with this one (no mark: with the run before)", id="history.compare", show=False),
+        Binding("a", "toggle_all", "This session only / all sessions", id="history.all-sessions", show=False),
+        Binding("r", "reload", "Read the list again", id="history.reload", show=False),
+        Binding("escape,f5", "close", "Back to the main screen", id="history.close", show=False),
         Binding("f1", "app.help", "Help", show=False),
     ]
 

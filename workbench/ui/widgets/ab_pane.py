@@ -19,7 +19,8 @@ HOW_TO = (
 class ABPane(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ABPane { padding: 0 1; }
-    ABPane #ab-text { width: auto; }
+    ABPane #ab-text { width: 100%; }
+    ABPane #ab-text.-table { width: auto; }  /* wide tables scroll sideways instead of wrapping */
     """
 
     def compose(self) -> ComposeResult:
@@ -27,10 +28,12 @@ class ABPane(VerticalScroll, can_focus=True):
 
     def show(self, lines: list[str] | None, note: str | None = None) -> None:
         """The comparison as text lines; None: nothing pinned (or no B yet, with `note`)."""
+        shown = self.query_one("#ab-text", Static)
+        shown.set_class(lines is not None, "-table")
         if lines is None:
-            self.query_one("#ab-text", Static).update(Text(note or HOW_TO, style="dim"))
+            shown.update(Text(note or HOW_TO, style="dim"))
             return
         text = Text("\n".join(lines), no_wrap=True, overflow="ellipsis")
         for arrow, style in (("▲", "green"), ("▼", "red")):
             text.highlight_words([arrow], style)
-        self.query_one("#ab-text", Static).update(text)
+        shown.update(text)

@@ -34,12 +34,14 @@ def grade_text(grade: int | None) -> Text:
     return Text("· ", style="dim") if grade is None else Text(f"{grade} ", style="bold" if grade else "dim")
 
 
+# Keys stay out of the footer (their F1 sentences are too long for it); the pane's info line
+# and F1 list them.
 class ChunkList(LineList[ChunkScore]):
     COLUMNS = (("#", 4), ("score", 11), ("r", 2), ("document", 16), ("chunk", 6), ("at", 8), ("text", 0))
     BINDINGS = [
-        Binding("enter", "select", "Chunk list: show the chunk in its document", id="ranking.show"),
-        Binding("s", "app.cycle_sort", "Sort by score / document / position", id="ranking.sort"),
-        Binding("f", "app.cycle_filter", "Filter: one document at a time, then all", id="ranking.filter"),
+        Binding("enter", "select", "Chunk list: show the chunk in its document", id="ranking.show", show=False),
+        Binding("s", "app.cycle_sort", "Sort by score / document / position", id="ranking.sort", show=False),
+        Binding("f", "app.cycle_filter", "Filter: one document at a time, then all", id="ranking.filter", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -87,7 +89,7 @@ class DocList(LineList[DocRow]):
     # Not enter: in the ranking pane enter means "show the chunk in its document" (ChunkList), and
     # F1 lists the pane's keys together, so each key keeps one meaning there.
     BINDINGS = [
-        Binding("space", "select", "Document ranking: show only this document's chunks (again: all)", id="ranking.doc-filter")
+        Binding("space", "select", "Document ranking: show only this document's chunks (again: all)", id="ranking.doc-filter", show=False)
     ]
 
     def row_key(self, row: DocRow) -> str:

@@ -40,7 +40,7 @@ def seconds(value: float | None, hide: bool) -> str:
 
 class HistoryList(LineList[HistoryRow]):
     BINDINGS = [
-        Binding("enter", "select", "Reopen the run in the main screen", id="history.reopen"),
+        Binding("enter", "select", "Reopen the run in the main screen", id="history.reopen", show=False),
     ]
     NARROW_COLUMNS = (("", 2), ("#", 6), ("when", 12), ("status", 12), ("pairs", 6), ("chunks", 11), ("query · instruction", 0))
 
