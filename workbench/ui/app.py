@@ -28,6 +28,7 @@ from workbench.session import RunRecorder, RunSettings, SessionInputError, Workb
 from workbench.session.sqlite_recorder import open_recorder
 from workbench.store import StoreError
 
+from .app_parts import W
 from .commands import WorkbenchCommands
 from .config import WorkbenchConfig
 from .cpu import reserve_a_core_for_the_ui
@@ -55,8 +56,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
     TITLE = "rerank workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS, VERTICAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")], [(0, "-short"), (32, "-tall")]
 
     def __init__(
         self,
@@ -99,7 +99,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.say(f"Loading {name}… you can edit meanwhile.", busy=True)
         self.load_model()
 
-    def widget(self, kind: type, selector: str | None = None):
+    def widget(self, kind: type[W], selector: str | None = None) -> W:
         return self.main.query_one(selector or kind, kind)
 
     def say(self, message: str | Text, *, busy: bool = False, scoring: bool = False) -> None:

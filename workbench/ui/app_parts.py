@@ -8,10 +8,11 @@ itself lives in `session`, the headless `workbench.session.Workbench`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual.app import App
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from .config import WorkbenchConfig
     from .presets import InstructionPresets
     from .screens.main import MainScreen
+
+
+W = TypeVar("W", bound=Widget)
 
 
 class AppPart(App[None]):
@@ -33,7 +37,7 @@ class AppPart(App[None]):
     _debounce: Timer | None  # the pending run, started once typing pauses
 
     # Implemented by app.py and views.py; declared so every part can rely on them.
-    def widget(self, kind: type, selector: str | None = None) -> Any:
+    def widget(self, kind: type[W], selector: str | None = None) -> W:
         raise NotImplementedError
 
     def say(self, message: str | Text, *, busy: bool = False, scoring: bool = False) -> None:
