@@ -70,3 +70,23 @@ def test_history_screens(make_app, snap_compare, run_logger, screen, size):
         await pilot.pause(0.5)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_tuning_screens(make_app, snap_compare, size):
+    """Labels in the ranking (r column, metrics in the info line) and the A/B pane after an edit."""
+    from ui_helpers import wait_for
+
+    app = snapshot_app(make_app)
+
+    async def run_before(pilot) -> None:
+        await _ranked(pilot)
+        await pilot.press("f2", "3", "down", "down", "1", "ctrl+b")
+        first = app.session.result
+        app.main.use_instruction("Find passages about coffee brewing")
+        await wait_for(pilot, lambda: app.session.result is not first and not app.session.running and not app.run_pending)
+        await pilot.press("f7")
+        app.clear_notifications()  # the label and pin toasts would cover the pane
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

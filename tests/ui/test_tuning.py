@@ -67,7 +67,8 @@ async def test_pin_a_then_edit_the_instruction_compares_a_with_b(make_app):
         await wait_for(pilot, lambda: app.session.result is not a and not app.session.running and not app.run_pending,
                        what="run B")
         await pilot.press("f7")
-        shown = str(app.widget(ABPane).query_one("#ab-text").render())
+        pane = app.widget(ABPane)
+        shown = str(pane.query_one("#ab-text").render()) + str(pane.query_one("#ab-table").render())
         assert "A: Given a web search query" in shown and "B: Find passages about space missions" in shown
         assert "Kendall tau-b" in shown and "RBO" in shown and "rank A" in shown
         await pilot.press("ctrl+b")  # unpin

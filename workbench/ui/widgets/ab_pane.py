@@ -20,20 +20,24 @@ class ABPane(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ABPane { padding: 0 1; }
     ABPane #ab-text { width: 100%; }
-    ABPane #ab-text.-table { width: auto; }  /* wide tables scroll sideways instead of wrapping */
+    ABPane #ab-table { width: auto; }  /* wide tables scroll sideways instead of wrapping */
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(HOW_TO, style="dim"), id="ab-text")
+        yield Static(Text(HOW_TO, style="dim"), id="ab-text")  # setups and statistics: wrapped
+        yield Static("", id="ab-table")  # the rows: one line each
 
     def show(self, lines: list[str] | None, note: str | None = None) -> None:
         """The comparison as text lines; None: nothing pinned (or no B yet, with `note`)."""
-        shown = self.query_one("#ab-text", Static)
-        shown.set_class(lines is not None, "-table")
+        head, table = self.query_one("#ab-text", Static), self.query_one("#ab-table", Static)
         if lines is None:
-            shown.update(Text(note or HOW_TO, style="dim"))
+            head.update(Text(note or HOW_TO, style="dim"))
+            table.update("")
             return
-        text = Text("\n".join(lines), no_wrap=True, overflow="ellipsis")
+        # Everything above the first table header wraps to the pane; the rows keep one line each.
+        split = next((n for n, line in enumerate(lines) if line.startswith("chunk ")), len(lines))
+        head.update(Text("\n".join(lines[:split]).rstrip()))
+        rows = Text("\n".join(lines[split:]), no_wrap=True)
         for arrow, style in (("▲", "green"), ("▼", "red")):
-            text.highlight_words([arrow], style)
-        shown.update(text)
+            rows.highlight_words([arrow], style)
+        table.update(rows)
