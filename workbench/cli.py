@@ -1,7 +1,8 @@
 """Command line: `workbench [PATH...]` opens the app; `workbench score` ranks for scripts;
-`workbench eval` judges a setup; `workbench sessions` and `workbench locate` reach the run log.
+`workbench eval` judges a setup; `workbench sessions` and `workbench locate` reach the run log;
+`workbench labels` lists, exports and imports relevance labels.
 
-The commands live in cli_score.py, cli_eval.py, cli_open.py and cli_sessions.py; what they share (options,
+The commands live in cli_score.py, cli_eval.py, cli_open.py, cli_sessions.py and cli_labels.py; what they share (options,
 settings, the model) in cli_common.py. Nothing imported here loads torch: `--help` is instant.
 """
 
@@ -13,6 +14,7 @@ import typer
 
 from .cli_open import open_app
 from .cli_eval import eval_command
+from .cli_labels import labels_app
 from .cli_score import score
 from .cli_sessions import locate, sessions_app
 
@@ -27,6 +29,7 @@ app.command()(score)
 app.command("eval")(eval_command)
 app.command("open", hidden=True)(open_app)
 app.add_typer(sessions_app, name="sessions", help="List, show, export and delete logged sessions and runs")
+app.add_typer(labels_app, name="labels", help="List, export (queries + qrels for `workbench eval`) and import relevance labels")
 app.command("locate", help="Print where the database and config live")(locate)
 
 

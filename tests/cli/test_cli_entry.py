@@ -50,7 +50,7 @@ def test_anything_else_opens_the_app(dispatched, argv):
 
 def test_the_dispatch_list_is_every_command_typer_knows():
     known = set(typer.main.get_command(cli.app).commands)  # what click itself dispatches on
-    assert cli.subcommands() == known == {"score", "eval", "open", "sessions", "locate"}
+    assert cli.subcommands() == known == {"score", "eval", "open", "sessions", "labels", "locate"}
 
 
 def test_a_new_command_or_group_is_dispatched_without_editing_a_list():
