@@ -20,7 +20,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from workbench.cli_sessions import DbOption, _clean_errors, _configured_db, _one_line, _run_log
+from workbench.cli_sessions import DbOption, clean_errors, configured_db, run_log
+from workbench.documents import one_line
+from workbench.evaluation.labels_io import labels_to_import, qrels_rows, query_ids, whole_document
 from workbench.store import NoDatabaseError, StoreError
 from workbench.store.export import check_export_target
 from workbench.store.labels import LabelRow, all_labels, set_labels
@@ -33,23 +35,12 @@ labels_app = typer.Typer(
 )
 
 
-def query_ids(queries) -> dict[str, str]:
-    """Query text -> export id: q1, q2, ... in the order of the texts (stable across exports
-    of the same labels; `list` shows the same ids)."""
-    texts = sorted({q for q in queries if q.strip()})
-    return {text: f"q{n}" for n, text in enumerate(texts, 1)}
-
-
-def _whole(row: LabelRow) -> bool:
-    return row.chars is not None and row.start == 0 and row.end == row.chars
-
-
 @labels_app.command("list")
-@_clean_errors
+@clean_errors
 def list_labels(db: DbOption = None) -> None:
     """List the labelled queries: how many labels, documents and of each grade (0-3)."""
     try:
-        with _run_log(db, readonly=True) as log:
+        with run_log(db, readonly=True) as log:
             rows = all_labels(log.store)
     except NoDatabaseError as exc:
         typer.echo(f"No labels yet (there is no database at {exc.path}).")
@@ -66,76 +57,16 @@ def list_labels(db: DbOption = None) -> None:
         labels = by_query[query]
         grades = Counter(r.grade for r in labels)
         docs = len({r.document_hash for r in labels})
-        whole = sum(_whole(r) for r in labels)
+        whole = sum(whole_document(r) for r in labels)
         typer.echo(
             f"{ids.get(query, '-'):>5}  {len(labels):>6}  {docs:>4}  {whole:>5}  "
             + " ".join(f"{grades.get(g, 0):>3}" for g in range(4))
-            + f"  {_one_line(query, 60) or '(empty query)'}"
+            + f"  {one_line(query, 60) or '(empty query)'}"
         )
-
-
-def qrels_rows(
-    rows: list[LabelRow], lengths: dict[str, int] | None = None, warn=lambda message: None
-) -> tuple[list[tuple[str, str]], list[tuple[str, object, int]]]:
-    """(queries, judgments) to write: [(id, query)] and [(id, Item, grade)], from stored labels.
-
-    A whole-document label becomes `DOC`, any other span `DOC@START-END`, DOC being the name the
-    document had when it was labelled. Whether (0, END) is the whole document needs the text's
-    length: the run log's copy of the text, else `lengths` (text hash -> characters, from the
-    documents given to `export`). Two texts labelled under one name for a query (the file
-    changed between labelling sessions) would be one qrels item twice: the most recently labelled
-    text's labels are kept, and `warn` is told about the rest."""
-    from dataclasses import replace
-
-    from workbench.evaluation.trec import Item
-
-    lengths = lengths or {}
-    by_query: dict[str, list[LabelRow]] = defaultdict(list)
-    for row in rows:
-        if row.chars is None and row.document_hash in lengths:
-            row = replace(row, chars=lengths[row.document_hash])
-        by_query[row.query].append(row)
-    ids = query_ids(by_query)
-    for query in by_query:
-        if query not in ids:
-            warn(f"warning: {len(by_query[query])} label(s) of an empty query skipped")
-    unknown_length: set[str] = set()
-    queries, judgments = [], []
-    for query, qid in ids.items():
-        texts: dict[str, dict[str, list[LabelRow]]] = defaultdict(lambda: defaultdict(list))
-        for row in by_query[query]:
-            texts[row.doc_id][row.document_hash].append(row)
-        kept: list[LabelRow] = []
-        for doc_id, by_hash in texts.items():
-            newest = max(by_hash, key=lambda h: max(r.updated_at for r in by_hash[h]))
-            kept += by_hash[newest]
-            skipped = sum(len(v) for h, v in by_hash.items() if h != newest)
-            if skipped:
-                warn(
-                    f"warning: query {qid} ({_one_line(query, 40)!r}): {doc_id!r} was labelled as "
-                    f"{len(by_hash)} different texts; only the latest text's labels are exported "
-                    f"({skipped} older label(s) skipped)"
-                )
-        kept.sort(key=lambda r: (r.doc_id, not _whole(r), r.start, r.end))
-        for row in kept:
-            if row.chars is None and row.start == 0:  # a span from 0 may be the whole text
-                unknown_length.add(row.doc_id)
-            item = Item(row.doc_id) if _whole(row) else Item(row.doc_id, span=(row.start, row.end))
-            judgments.append((qid, item, row.grade))
-        queries.append((qid, query))
-    if unknown_length:
-        names = ", ".join(sorted(unknown_length)[:5]) + (", ..." if len(unknown_length) > 5 else "")
-        warn(
-            f"warning: neither the run log nor the documents given hold the text of {len(unknown_length)} "
-            f"labelled document(s) ({names}): a whole-document label of theirs cannot be told from a "
-            "chunk's, and is written as a span (DOC@0-END); pass the documents to `labels export` "
-            "to write those as DOC"
-        )
-    return queries, judgments
 
 
 @labels_app.command("export")
-@_clean_errors
+@clean_errors
 def export(
     output: Annotated[str, typer.Option("--output", "-o", help="PREFIX: writes PREFIX.qrels and PREFIX.queries.jsonl.")],
     paths: Annotated[Optional[list[str]], typer.Argument(
@@ -154,10 +85,10 @@ def export(
     if not output.strip() or output == "-":
         raise StoreError("-o needs a file name prefix (PREFIX.qrels and PREFIX.queries.jsonl are written)")
     qrels_path, queries_path = Path(f"{output}.qrels"), Path(f"{output}.queries.jsonl")
-    database = _configured_db(db)
+    database = configured_db(db)
     for path in (qrels_path, queries_path):
         check_export_target(path, database, force)  # before anything is opened or written
-    with _run_log(database, readonly=True) as log:
+    with run_log(database, readonly=True) as log:
         rows = all_labels(log.store)
     warn = lambda message: typer.secho(message, fg=typer.colors.YELLOW, err=True)  # noqa: E731
     queries, judgments = qrels_rows(rows, _lengths(paths or [], warn), warn)
@@ -214,66 +145,8 @@ def _write_files(contents: dict, force: bool) -> None:
         raise
 
 
-def labels_to_import(queries_file: Path, qrels_file: Path, paths: list[str], warn=lambda message: None) -> tuple[list[LabelRow], list[str]]:
-    """The labels the judged queries + qrels give for these documents, and one message per
-    problem (file:line): malformed lines, duplicates, unknown queries or documents, spans past
-    the end of their document, chunk indexes (DOC#N), two lines grading the same span of the
-    same text for the same query text."""
-    from workbench.documents import load_documents
-    from workbench.evaluation.judged import apply_qrels, read_queries
-    from workbench.evaluation.trec import read_qrels
-    from workbench.store.runs import text_hash
-
-    judged, problems = read_queries(queries_file)
-    lines, qrels_problems = read_qrels(qrels_file)
-    problems += qrels_problems
-    judged = apply_qrels(judged, lines, problems)
-    if not any(q.labels for q in judged):
-        if not problems:
-            problems.append(f"{qrels_file}: no judgment of a query of {queries_file}: nothing to import")
-        return [], problems
-    loaded = load_documents(paths)
-    for problem in loaded.problems:
-        warn(f"warning: {problem}")
-    texts = {d.id: d.text for d in loaded.documents}
-    hashes: dict[str, str] = {}
-    names = ", ".join(sorted(texts)[:5]) + (", ..." if len(texts) > 5 else "") if texts else "none could be read"
-    rows: list[LabelRow] = []
-    seen: dict[tuple[str, str, int, int], str] = {}
-    for q in judged:
-        query = q.query.strip()
-        for label in q.labels:
-            item, where = label.item, label.where
-            if item.chunk is not None:
-                problems.append(
-                    f"{where}: query {q.id!r}: {item} names a chunk by its index, which depends on the "
-                    "chunking; labels are stored by span: write DOC@START-END (the chunk's characters) or DOC"
-                )
-                continue
-            if item.doc not in texts:
-                problems.append(f"{where}: query {q.id!r}: unknown document {item.doc!r} (documents given: {names})")
-                continue
-            text = texts[item.doc]
-            start, end = item.span if item.span is not None else (0, len(text))
-            if end > len(text):
-                problems.append(f"{where}: query {q.id!r}: span {item} ends past the end of {item.doc!r} ({len(text)} characters)")
-                continue
-            if item.doc not in hashes:
-                hashes[item.doc] = text_hash(text)
-            key = (query, hashes[item.doc], start, end)
-            if key in seen:
-                problems.append(
-                    f"{where}: query {q.id!r}: {item} labels the same characters of the same text for "
-                    f"the same query text as {seen[key]}"
-                )
-                continue
-            seen[key] = where
-            rows.append(LabelRow(query, hashes[item.doc], item.doc, start, end, label.grade))
-    return rows, problems
-
-
 @labels_app.command("import")
-@_clean_errors
+@clean_errors
 def import_labels(
     queries: Annotated[Path, typer.Argument(help="Judged queries (JSONL with id and query), as `workbench eval` reads.", dir_okay=False)],
     qrels: Annotated[Path, typer.Argument(help="TREC qrels: QUERY 0 ITEM GRADE, ITEM = DOC or DOC@START-END.", dir_okay=False)],
@@ -292,7 +165,7 @@ def import_labels(
             typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         typer.echo(f"nothing imported ({len(problems)} problem(s))", err=True)
         raise typer.Exit(2)
-    with _run_log(db, readonly=False) as log:
+    with run_log(db, readonly=False) as log:
         changed = set_labels(log.store, rows)
         where = log.store.path
     count = len({r.query for r in rows})

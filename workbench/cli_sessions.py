@@ -20,6 +20,7 @@ from typing import Annotated, Optional, TypeVar
 import typer
 
 from workbench import paths
+from workbench.documents import one_line
 from workbench.store import NoDatabaseError, RunLog, StoredRun, StoreError, open_store
 from workbench.store.export import check_export_target
 
@@ -44,7 +45,7 @@ class Format(str, Enum):
     csv = "csv"
 
 
-def _clean_errors(command: F) -> F:
+def clean_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
@@ -64,7 +65,7 @@ def _clean_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _configured_db(db: Path | None) -> Path:
+def configured_db(db: Path | None) -> Path:
     """--db, else the `db` setting (WORKBENCH_DB or config.toml) that `score` and the app use,
     else the data dir's default: every command must look at the same database."""
     if db is not None:
@@ -75,8 +76,8 @@ def _configured_db(db: Path | None) -> Path:
 
 
 @contextmanager
-def _run_log(db: Path | None, *, readonly: bool) -> Iterator[RunLog]:
-    store = open_store(_configured_db(db), readonly=readonly)
+def run_log(db: Path | None, *, readonly: bool) -> Iterator[RunLog]:
+    store = open_store(configured_db(db), readonly=readonly)
     if store.notice:
         typer.echo(store.notice, err=True)
     try:
@@ -91,17 +92,12 @@ def _when(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def _one_line(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 @sessions_app.command("list")
-@_clean_errors
+@clean_errors
 def list_sessions(db: DbOption = None) -> None:
     """List sessions, most recently used first."""
     try:
-        with _run_log(db, readonly=True) as log:
+        with run_log(db, readonly=True) as log:
             sessions = log.list_sessions()
     except NoDatabaseError as exc:
         typer.echo(f"No runs yet (there is no database at {exc.path}).")
@@ -114,13 +110,13 @@ def list_sessions(db: DbOption = None) -> None:
     for s in sessions:
         notes = f"{s.interrupted} interrupted; {s.notes}" if s.interrupted else s.notes
         typer.echo(
-            f"{s.id:>5}  {_one_line(s.name, 29):<29} {s.runs:>5}  {_when(s.last_run_at):<16}  "
-            f"{_one_line(notes, 30)}"
+            f"{s.id:>5}  {one_line(s.name, 29):<29} {s.runs:>5}  {_when(s.last_run_at):<16}  "
+            f"{one_line(notes, 30)}"
         )
 
 
 @sessions_app.command("show")
-@_clean_errors
+@clean_errors
 def show(
     id: Annotated[int, typer.Argument(help="Session id (or run id with --run).")],
     run: Annotated[bool, typer.Option("--run", help="ID is a run: show its ranking.")] = False,
@@ -128,7 +124,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show a session's runs, or with --run one run's ranking."""
-    with _run_log(db, readonly=True) as log:
+    with run_log(db, readonly=True) as log:
         if run:
             _print_run(log.load_run(id))
             return
@@ -142,7 +138,7 @@ def show(
         score = f"{r.top_score:.3f}" if r.top_score is not None else "-"
         typer.echo(
             f"{r.id:>6}  {_when(r.created_at):<16}  {r.status:<11} {r.documents:>4}  "
-            f"{_one_line(r.top_doc or '-', 16):<16} {score:>6}  {_one_line(r.query, 40)}"
+            f"{one_line(r.top_doc or '-', 16):<16} {score:>6}  {one_line(r.query, 40)}"
         )
     if session.runs > len(runs):
         typer.echo(f"… {session.runs - len(runs)} older run(s) not shown (--limit)")
@@ -160,14 +156,14 @@ def _print_run(run: StoredRun) -> None:
     for d in run.document_scores:
         best = max(d.chunks, key=lambda c: c.logit, default=None)
         where = f"#{best.chunk.index} [{best.chunk.start}:{best.chunk.end}] logit {best.logit:.2f}" if best else "-"
-        typer.echo(f"{d.rank:>4}  {d.score:>6.3f}  {_one_line(d.doc_id, 24):<24} {where}")
+        typer.echo(f"{d.rank:>4}  {d.score:>6.3f}  {one_line(d.doc_id, 24):<24} {where}")
     missing = len(run.documents) - len(run.document_scores)
     if missing:
         typer.echo(f"({missing} document(s) not scored: the run was {run.status})")
 
 
 @sessions_app.command("export")
-@_clean_errors
+@clean_errors
 def export(
     session: Annotated[Optional[int], typer.Option("--session", help="Export this session's runs.")] = None,
     run: Annotated[Optional[list[int]], typer.Option("--run", help="Export this run (repeatable).")] = None,
@@ -182,10 +178,10 @@ def export(
         raise typer.Exit(1)
     if output is not None and str(output) == "-":
         output = None
-    database = _configured_db(db)
+    database = configured_db(db)
     if output is not None:
         check_export_target(output, database, force)  # before anything is opened or written
-    with _run_log(database, readonly=True) as log:
+    with run_log(database, readonly=True) as log:
         if session is not None:
             log.get_session(session)  # a clear "no session" rather than an empty file
         ids = list(run) if run else log.run_ids(session)
@@ -216,7 +212,7 @@ def _export_to_file(log: RunLog, ids: list[int], fmt: Format, output: Path, forc
 
 
 @sessions_app.command("delete")
-@_clean_errors
+@clean_errors
 def delete(
     id: Annotated[int, typer.Argument(help="Session id (or run id with --run).")],
     run: Annotated[bool, typer.Option("--run", help="ID is a run: delete only that run.")] = False,
@@ -224,10 +220,10 @@ def delete(
     db: DbOption = None,
 ) -> None:
     """Delete a session with all its runs (or one run with --run)."""
-    with _run_log(db, readonly=False) as log:
+    with run_log(db, readonly=False) as log:
         if run:
             stored = log.load_run(id)
-            what = f"run {id} ({_one_line(stored.query, 40)!r})"
+            what = f"run {id} ({one_line(stored.query, 40)!r})"
         else:
             info = log.get_session(id)
             what = f"session {id} {info.name!r} with {info.runs} run(s)"
@@ -241,9 +237,9 @@ def delete(
     typer.echo(f"Deleted {what}.")
 
 
-@_clean_errors
+@clean_errors
 def locate(db: DbOption = None) -> None:
     """Print where the workbench keeps its data, database and config."""
     typer.echo(f"data dir:  {paths.data_dir()}")
     typer.echo(f"config:    {paths.config_file_path()}")  # first: it is where a broken setting is
-    typer.echo(f"database:  {_configured_db(db)}")
+    typer.echo(f"database:  {configured_db(db)}")

@@ -178,6 +178,12 @@ def load_documents(paths: Iterable[str], docs_jsonl: str | None = None, stdin: T
     return out
 
 
+def one_line(text: str, width: int) -> str:
+    """`text` on one line (runs of whitespace become one space), cut to `width` with "…"."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def pasted_name(documents: list[Document]) -> str:
     """A free name for a document pasted as text: pasted-1, pasted-2, ..."""
     taken = {d.id for d in documents}
