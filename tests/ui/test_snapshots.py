@@ -90,3 +90,29 @@ def test_tuning_screens(make_app, snap_compare, size):
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_instructions_tried_screen(make_app, snap_compare, size, tmp_path):
+    from ui_helpers import wait_for
+
+    from workbench.session.sqlite_recorder import SqliteRecorder
+    from workbench.store import open_store
+    from workbench.ui.screens.tried import TriedScreen
+
+    app = make_app(query="how fine should the grind be", hide_volatile=True,
+                   recorder=SqliteRecorder(open_store(tmp_path / "runs.db"), origin="app"))
+
+    async def run_before(pilot) -> None:
+        await _ranked(pilot)
+        await pilot.press("f2", "3")
+        first = app.session.result
+        app.main.use_instruction("Find passages about coffee brewing")
+        await wait_for(pilot, lambda: app.session.result is not first and not app.session.running and not app.run_pending)
+        await wait_for(pilot, lambda: len(app.session.recorder.history().page(False).rows) == 2)
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriedScreen))
+        app.clear_notifications()
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -86,3 +86,30 @@ async def test_labels_give_live_metrics(make_app):
         # One relevant chunk at rank 2: RR 0.5; it is found in the top 10: recall 1.
         assert "chunks nDCG@10" in info and "MRR@10 0.50" in info and "Recall@10 1.00" in info
         assert "documents" in info
+
+
+async def test_instructions_tried_best_first_and_restorable(make_app, tmp_path):
+    from workbench.session.sqlite_recorder import SqliteRecorder
+    from workbench.store import open_store
+    from workbench.ui.screens.tried import TriedScreen
+
+    app = make_app(query="moons of mars", recorder=SqliteRecorder(open_store(tmp_path / "runs.db"), origin="app"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        first = app.session.result
+        await pilot.press("f2", "down", "2")  # label the second-best chunk under the default instruction
+        for instruction in ("Find passages about coffee", "Find passages about planets and their moons"):
+            before = app.session.result
+            app.main.use_instruction(instruction)
+            await wait_for(pilot, lambda: app.session.result is not before and not app.session.running
+                           and not app.run_pending, what=instruction)
+        await wait_for(pilot, lambda: len(app.session.recorder.history().page(False).rows) == 3, what="3 runs logged")
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriedScreen), what="the list")
+        tried = app.screen.tried
+        assert {t.instruction for t in tried} == {first.instruction, "Find passages about coffee",
+                                                  "Find passages about planets and their moons"}
+        figures = [t.key_figure() for t in tried]
+        assert None not in figures and figures == sorted(figures, reverse=True)  # best first
+        await pilot.press("end", "enter")  # restore the worst one
+        await wait_for(pilot, lambda: app.session.instruction == tried[-1].instruction, what="restored")

@@ -23,6 +23,12 @@ class QueryLabels:
         self.query = ""
         self.grades: dict[Span, int] = {}
 
+    def snapshot(self) -> QueryLabels:
+        """A copy for another thread to read while the user labels on."""
+        copy = QueryLabels()
+        copy.query, copy.grades = self.query, dict(self.grades)
+        return copy
+
     def load(self, recorder: RunRecorder, query: str, documents: Sequence[Document]) -> None:
         """The labels of `query` for these documents (matched by text, whatever their names)."""
         names = {text_hash(d.text): d.id for d in documents}

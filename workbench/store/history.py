@@ -133,3 +133,13 @@ def chunk_snippets(store: Store, run_ids: list[int], chars: int = 120) -> dict[t
             [chars, *run_ids],
         ).fetchall()
     return {(h, start, end): text for h, start, end, text in rows}
+
+
+def finished_runs_of_query(store: Store, query: str, limit: int = 50) -> list[int]:
+    """Ids of the newest finished runs of exactly this query text, in any session, newest first."""
+    with store.read() as db:
+        rows = db.execute(
+            "SELECT id FROM runs WHERE query = ? AND status = 'done' ORDER BY created_at DESC, id DESC LIMIT ?",
+            [query, limit],
+        ).fetchall()
+    return [r[0] for r in rows]

@@ -7,13 +7,16 @@ from rich.text import Text
 from textual import work
 
 from workbench.session import RunHistory
+from workbench.session.labelling import QueryLabels
+from workbench.session.tried import instructions_tried
 from workbench.store import StoredRun
 
 from .app_parts import AppPart
-from .history_messages import ComparePair, StoredRunLoaded
+from .history_messages import ComparePair, StoredRunLoaded, TriedLoaded
 from .messages import WorkerNotice
 from .screens.compare import CompareScreen
 from .screens.history import HistoryScreen
+from .screens.tried import TriedScreen
 from .widgets.status_bar import StatusBar, short_model_id
 
 
@@ -106,3 +109,30 @@ class HistoryActions(AppPart):
         history = self._history()
         if history is not None:
             self.push_screen(CompareScreen(history, message.a, message.b, hide_volatile=self.config.hide_volatile))
+
+    # -- instructions tried -------------------------------------------------------------------
+
+    def action_tried_instructions(self) -> None:
+        """Every instruction logged for the query on screen, best first under the labels (F6)."""
+        history, shown = self._history(), self.session.shown
+        if history is None:
+            return
+        if shown is None:
+            self.notify("Run a query first: the list is of the instructions tried for it.", severity="warning")
+            return
+        self.say("Reading the instructions tried for this query…", busy=True)
+        self.read_tried(history, shown.query, self.session.labels.snapshot(), list(shown.documents))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history", name="reading the instructions tried")
+    def read_tried(self, history: RunHistory, query: str, labels: QueryLabels, documents: list) -> None:
+        self.post_message(TriedLoaded(query, instructions_tried(history, query, labels, documents)))
+
+    def on_tried_loaded(self, message: TriedLoaded) -> None:
+        self.say(f"{len(message.tried)} instructions tried for this query.")
+        if message.tried:
+            self.push_screen(TriedScreen(message.query, message.tried), self._tried_chosen)
+
+    def _tried_chosen(self, instruction: str | None) -> None:
+        if instruction is not None:
+            self.main.use_instruction(instruction)  # an edit: it is scored (from the cache) at once
+            self.notify("Instruction restored.", timeout=3)

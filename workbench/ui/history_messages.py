@@ -48,3 +48,12 @@ class ComparePair(Message):
         super().__init__()
         self.a = a
         self.b = b
+
+
+class TriedLoaded(Message):
+    """The instructions tried for a query, with their metrics (workbench.session.tried)."""
+
+    def __init__(self, query: str, tried: list) -> None:
+        super().__init__()
+        self.query = query
+        self.tried = tried

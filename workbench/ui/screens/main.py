@@ -39,6 +39,8 @@ class MainScreen(Screen):
                 tooltip="Documents pane: add, paste, edit, remove documents"),
         Binding("f5", "app.history", "History", id="history.open", priority=True,
                 tooltip="History: this session's runs, newest first; reopen one, or mark two and compare"),
+        Binding("f6", "app.tried_instructions", "Tried", id="history.tried", priority=True, show=False,
+                tooltip="Every instruction tried for this query, best first under your labels; enter restores one"),
         Binding("f7", "app.show_pane('ab')", "A/B", id="pane.ab", priority=True, show=False,
                 tooltip="A/B pane: the pinned ranking (A) against the latest one (B)"),
         Binding("ctrl+b", "app.pin_a", "Pin A", id="ab.pin", priority=True, show=False,
