@@ -43,6 +43,7 @@ SCREENS = {
     "help": ("f1",),
     "prompt": ("f2", "down", "i"),
     "presets": ("ctrl+t",),
+    "distribution": ("f2", "3", "d"),  # a label, so the best cut-off shows
     # Typed over the default (the working folder, which differs between checkouts).
     "add_document_dialog": ("ctrl+o", *"notes/espresso.md"),
 }

@@ -113,3 +113,19 @@ async def test_instructions_tried_best_first_and_restorable(make_app, tmp_path):
         assert None not in figures and figures == sorted(figures, reverse=True)  # best first
         await pilot.press("end", "enter")  # restore the worst one
         await wait_for(pilot, lambda: app.session.instruction == tried[-1].instruction, what="restored")
+
+
+async def test_score_distribution_and_cut_off_from_labels(make_app):
+    from workbench.ui.screens.distribution import DistributionScreen
+
+    app = make_app(query="moons of mars")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        await pilot.press("f2", "d")
+        assert isinstance(app.screen, DistributionScreen)
+        assert any(line.startswith("probability histogram") for line in app.screen.lines)
+        assert not any("best cut-off" in line for line in app.screen.lines)  # no labels yet
+        await pilot.press("escape", "f2", "3")  # the best chunk is the relevant one
+        await pilot.press("d")
+        cut = next(line for line in app.screen.lines if line.startswith("best cut-off"))
+        assert "F1 1.000" in cut and "1 chunks kept" in cut  # only the top chunk passes the cut

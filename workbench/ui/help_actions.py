@@ -82,6 +82,7 @@ class HelpAndPalette(AppPart):
         for how in AGGREGATES:
             yield f"Aggregate: {how}", "Document score from chunk scores", partial(self._set_aggregate, how)
         yield "History…", "This session's runs: reopen one, compare two (F5)", self.action_history
+        yield "Score distribution and cut-off", "Histogram; with labels the best F1 threshold (d)", self.action_score_distribution
         yield "Instructions tried…", "Best so far under your labels; restore one (F6)", self.action_tried_instructions
         yield "Compare with the previous run", "Rank moves, Kendall tau, top-k overlap (F9)", self.action_compare_previous
         yield "Reload model", "Load the model again (after a failure)", self.action_reload_model

@@ -7,6 +7,7 @@ from __future__ import annotations
 from workbench.session import SessionInputError
 
 from .app_parts import AppPart
+from .screens.distribution import DistributionScreen
 from .widgets.chunk_list import ChunkList, DocList
 
 GRADE_NAMES = {0: "not relevant", 1: "somewhat relevant", 2: "relevant", 3: "the answer"}
@@ -35,3 +36,19 @@ class LabelActions(AppPart):
         told = "label removed" if grade < 0 else f"{grade}: {GRADE_NAMES[grade]}"
         self.notify(f"{what} · {told} (for this query)", timeout=3)
         self.refresh_views()
+
+    def action_score_distribution(self) -> None:
+        """The ranking's score distribution and, with labels, the best cut-off (d)."""
+        from workbench.calibration import Labels, calibration_report, render_report
+
+        result = self.session.result
+        if result is None:
+            self.notify("No complete ranking yet.", severity="warning")
+            return
+        grades = self.session.labels.chunk_grades(self.session.spans)
+        labels = Labels(grades, unjudged=sum(len(d.chunks) for d in result.documents) - len(grades)) if grades else None
+        lines = render_report(calibration_report(result, labels=labels))
+        # The cut-off first: it is what the screen is opened for, and the histogram may scroll.
+        cut = [line for line in lines if line.startswith(("best cut-off", "no chunk is judged", "("))]
+        lines = cut + [""] * bool(cut) + [line for line in lines if line not in cut]
+        self.push_screen(DistributionScreen(f"Scores for {result.query[:50]!r}", lines))

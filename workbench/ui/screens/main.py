@@ -71,6 +71,8 @@ class MainScreen(Screen):
         *(Binding(str(g), f"app.label({g})", f"Grade {g}", show=False, id=f"label.{g}",
                   tooltip=f"Label the selected chunk {g} ({name}) for this query; in the document ranking, the document")
           for g, name in enumerate(("not relevant", "somewhat relevant", "relevant", "the answer"))),
+        Binding("d", "app.score_distribution", "Distribution", show=False, id="results.distribution",
+                tooltip="Score distribution of the ranking, and with labels the cut-off with the best F1"),
         Binding("minus", "app.label(-1)", "Unlabel", show=False, id="label.remove",
                 tooltip="Remove the selected chunk's (or document's) label for this query"),
         Binding("i", "app.inspect_prompt", "Prompt", show=False, id="results.prompt",
