@@ -47,6 +47,8 @@ def open_app(
     db: Optional[Path] = DbOpt,
     session: Optional[str] = typer.Option(None, "--session", help="Log runs into the session of this name"),
     new: bool = typer.Option(False, "--new", help="Start clean: do not restore the last session's documents, query and settings"),
+    queries: Optional[Path] = typer.Option(None, "--queries", help="Judged queries (as for `workbench eval`), scored in the background in the Query set pane (F10)"),
+    qrels: Optional[Path] = typer.Option(None, "--qrels", help="TREC qrels for --queries"),
 ) -> None:
     """Open the interactive workbench (the default command)."""
     from .documents import load_documents
@@ -79,5 +81,7 @@ def open_app(
         fresh=new,
         explicit=frozenset(name for name, value in asked.items() if value is not None),
         documents_given=bool(paths),
+        queries=queries,
+        qrels=qrels,
     )
     WorkbenchApp(config).run()

@@ -117,3 +117,23 @@ def test_instructions_tried_screen(make_app, snap_compare, size, tmp_path):
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_query_set_pane(make_app, snap_compare, size, tmp_path):
+    import json
+
+    from ui_helpers import wait_for
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(json.dumps({"id": "m1", "query": "What are the moons of Mars called?",
+                                   "relevant": [{"doc": "mars.md", "contains": "Phobos and Deimos"}]}) + "\n")
+    app = make_app(query="how fine should the grind be", hide_volatile=True, queries=queries)
+
+    async def run_before(pilot) -> None:
+        await _ranked(pilot)
+        await wait_for(pilot, lambda: "nDCG" in str(app.main.query_one("#set-report").render()))
+        await pilot.press("f10")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -129,3 +129,41 @@ async def test_score_distribution_and_cut_off_from_labels(make_app):
         await pilot.press("d")
         cut = next(line for line in app.screen.lines if line.startswith("best cut-off"))
         assert "F1 1.000" in cut and "1 chunks kept" in cut  # only the top chunk passes the cut
+
+
+async def test_query_set_is_scored_in_the_background_and_again_after_an_edit(make_app, tmp_path):
+    import json
+
+    from workbench.ui.widgets.query_set_pane import QuerySetPane
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "m1", "query": "What are the moons of Mars called?", "relevant": [{"doc": "mars.md", "contains": "Phobos and Deimos"}]},
+        {"id": "b1", "query": "How long are nightly backups kept?", "relevant": [{"doc": "backups.txt", "contains": "thirty days"}]},
+    ]) + "\n", encoding="utf-8")
+    app = make_app(query="moons of mars", queries=queries)
+
+    def report() -> str:
+        return str(app.widget(QuerySetPane).query_one("#set-report").render())
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        await wait_for(pilot, lambda: "nDCG@10" in report(), what="the query set's report")
+        assert "2 queries" in report() and "[current] Given a web search query" in report()
+        await pilot.press("ctrl+b")  # pin A: the set is then scored under both instructions
+        app.main.use_instruction("Find passages about planets")
+        await wait_for(pilot, lambda: "[A] Given a web search query" in report() and "[current] Find passages about planets" in report(),
+                       what="the set under A and the edited instruction")
+        assert "A vs current" in report()  # wins / losses / p-values against the current instruction
+
+
+async def test_a_query_set_naming_unknown_documents_is_refused_with_a_message(make_app, tmp_path):
+    import json
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(json.dumps({"id": "x", "query": "q", "relevant": [{"doc": "missing.md", "contains": "y"}]}) + "\n")
+    app = make_app(query="mars", queries=queries)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ranked(pilot, "mars")
+        assert app.session.query_set is None
+        assert any("missing.md" in n and sev == "error" for n, sev in app.notices)

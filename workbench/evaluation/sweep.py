@@ -43,8 +43,10 @@ def sweep(
     *,
     override: bool = False,
     progress: Callable[[str], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> list[CandidateResult]:
-    """Raises what `Workbench.run_now` raises (SessionInputError, RankingInputError, ScoringError)."""
+    """Raises what `Workbench.run_now` raises (SessionInputError, RankingInputError, ScoringError);
+    `should_cancel` stops it between batches (SessionInputError "the run was cancelled")."""
     results = []
     for cand in candidates:
         out = CandidateResult(cand)
@@ -52,7 +54,7 @@ def sweep(
             instruction = (cand.text or default_instruction) if (override or not q.instruction) else q.instruction
             session.set_query(q.query)
             session.set_instruction(instruction)
-            out.judged[q.id] = resolve(q, session.run_now(), texts)
+            out.judged[q.id] = resolve(q, session.run_now(should_cancel), texts)
             out.instructions[q.id] = instruction
         if progress:
             progress(f"scored {len(queries)} queries with instruction {cand.label}")

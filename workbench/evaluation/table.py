@@ -16,7 +16,14 @@ def _p(value) -> str:
 
 
 def print_report(data: dict, queries) -> None:
-    echo = typer.echo
+    for line in report_lines(data, queries):
+        typer.echo(line)
+
+
+def report_lines(data: dict, queries) -> list[str]:
+    """The report as text lines (the CLI prints them; the app's query-set pane shows them)."""
+    lines: list[str] = []
+    echo = lines.append
     rows = data["instructions"]
     k = data["k"]
     model = data["model"]["id"]
@@ -63,3 +70,4 @@ def print_report(data: dict, queries) -> None:
     for r in rows:
         echo(f"[{r['label']}] {model}: hit@1 {r['hit@1']:.2f}  hit@5 {r['hit@5']:.2f}  MRR {r['mrr']:.3f}  "
              f"over {data['queries']} queries")
+    return lines

@@ -59,6 +59,7 @@ class Workbench:
         self.reopened_run: int | None = None  # the log's id of the run on screen, when reopened
         self.options = ViewOptions()  # sort, filter and selection of the result views
         self.labels, self.ab = QueryLabels(), ABPin()  # grades for the query on screen; pinned A
+        self.query_set = None  # judged queries scored in the background (query_set.QuerySet)
 
     def attach(self, scorer: Scorer) -> None:
         """Score with `scorer` from now on (its cache in front of the recorder's, if any)."""

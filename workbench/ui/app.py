@@ -17,16 +17,14 @@ from textual import on, work
 from textual.app import App
 from textual.timer import Timer
 from textual.widgets import TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
-from workbench.engine.loading import ModelLoadError, load_scorer
+from workbench.engine.loading import load_scorer
 from workbench.engine.prompt import check_chunk_fits
-from workbench.engine.ranking import RankingInputError
-from workbench.engine.scorer import Scorer, ScoringError
+from workbench.engine.scorer import Scorer
 from workbench.engine.types import DEFAULT_MODEL
-from workbench.session import RunRecorder, RunSettings, SessionInputError, Workbench
+from workbench.session import RunRecorder, RunSettings, Workbench
 from workbench.session.sqlite_recorder import open_recorder
-from workbench.store import StoreError
 
 from .app_parts import W
 from .commands import WorkbenchCommands
@@ -38,7 +36,8 @@ from .history_actions import HistoryActions
 from .label_actions import LabelActions
 from .messages import ModelLoaded, ModelLoadProgress, RecorderReady, RunFinished, RunProgress, RunStarted, WorkerNotice
 from .output_actions import OutputActions
-from .presets import InstructionPresets, PresetError, StorePresets
+from .presets import InstructionPresets, StorePresets
+from .query_set_actions import QuerySetActions
 from .restore import restore_last_launch
 from .scoring import PostingListener
 from .screens.help import FALLBACK_BANNER
@@ -47,12 +46,13 @@ from .views import ViewUpdates
 from .widgets.run_line import RunLine
 from .widgets.settings_bar import SettingsBar
 from .widgets.status_bar import StatusBar
+from .worker_failures import WorkerFailures
 
 __all__ = ["WorkbenchApp", "WorkbenchConfig"]
-USER_ERRORS = (ModelLoadError, ScoringError, RankingInputError, SessionInputError, PresetError, StoreError, OSError, ValueError)
 
 
-class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, LabelActions, HelpAndPalette):
+class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, LabelActions, QuerySetActions,
+                   WorkerFailures, HelpAndPalette):
     CSS_PATH = Path(__file__).parent / "workbench.tcss"  # absolute: subclasses live elsewhere
     TITLE = "rerank workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
@@ -94,6 +94,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         for problem in self.config.problems:
             self.notify(problem, title="Skipped", severity="warning", timeout=10)
         self.refresh_views()
+        self.load_query_set()
         name = self.config.load_options.model or f"{DEFAULT_MODEL} (offline fallback if unavailable)"
         self.widget(StatusBar).loading(name)
         self.say(f"Loading {name}… you can edit meanwhile.", busy=True)
@@ -193,6 +194,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         if run_due:
             self.touched = True
             self.last_edit_at = perf_counter()
+            self.cancel_query_set()  # the live run goes first; the set follows once it is done
             self.schedule_run()
 
     @property
@@ -272,29 +274,11 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.say(f"Ranked {len(message.result.documents)} documents, {stats.pairs} chunks{took} ({stats.cached} from cache).")
         self.refresh_views()
         self.refresh_ab()
+        self.rescore_query_set()
         self.timeline["complete"] = perf_counter()
 
     def on_worker_notice(self, message: WorkerNotice) -> None:
         self.notify(message.text, severity=message.severity, timeout=8)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker failures become notices; the app keeps running."""
-        if event.state != WorkerState.ERROR:
-            return
-        worker, error = event.worker, event.worker.error
-        text = str(error) if isinstance(error, USER_ERRORS) else f"{type(error).__name__}: {error}"
-        if worker.group == "model":
-            self.model_state = "failed"
-            self.widget(StatusBar).failed(text)
-            self.say(Text(f"No model: {text}. Fix the --model option, or ctrl+p → Reload model."))
-            self.notify(text, title="The model could not be loaded", severity="error", timeout=20)
-        elif worker.group == "score":
-            if worker is self._score_worker:
-                self.session.running = False
-                self.say(Text(f"Scoring failed: {text}"))
-            self.notify(text, title="Scoring failed", severity="error", timeout=15)
-        else:
-            self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error", timeout=10)
 
     def on_unmount(self) -> None:
         self.session.recorder.close()

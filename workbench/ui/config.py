@@ -29,5 +29,8 @@ class WorkbenchConfig:
     fresh: bool = False
     explicit: frozenset[str] = frozenset()
     documents_given: bool = False
+    # Judged queries (queries.jsonl, optional TREC qrels) scored in the background as you tune.
+    queries: Path | None = None
+    qrels: Path | None = None
     # Replace timings and memory figures with placeholders (deterministic snapshot tests).
     hide_volatile: bool = False

@@ -14,6 +14,7 @@ from workbench.session.live_metrics import live_metrics, metrics_line
 from .app_parts import AppPart
 from .screens.main import PANES
 from .widgets.ab_pane import ABPane
+from .widgets.query_set_pane import QuerySetPane
 from .widgets.chunk_list import ChunkList, DocList
 from .widgets.document_view import DocumentView
 from .widgets.heat_map import HeatMap
@@ -171,7 +172,8 @@ class ViewUpdates(AppPart):
 
     def action_show_pane(self, pane: str) -> None:
         if pane in PANES:
-            target = {"ranking": ChunkList, "heat": HeatMap, "documents": DocumentTable, "ab": ABPane}[pane]
+            target = {"ranking": ChunkList, "heat": HeatMap, "documents": DocumentTable, "ab": ABPane,
+                      "set": QuerySetPane}[pane]
             self.main.show_pane(pane, self.widget(target))
 
     def action_focus_query(self) -> None:

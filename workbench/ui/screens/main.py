@@ -16,6 +16,7 @@ from workbench.session import RunSettings
 from ..config import WorkbenchConfig
 
 from ..widgets.ab_pane import ABPane
+from ..widgets.query_set_pane import QuerySetPane
 from ..widgets.editors import PromptEditor
 from ..widgets.panes import DocumentsPane, HeatPane
 from ..widgets.ranking import RankingPane
@@ -23,7 +24,7 @@ from ..widgets.run_line import RunLine
 from ..widgets.settings_bar import SettingsBar
 from ..widgets.status_bar import StatusBar
 
-PANES = ("ranking", "heat", "documents", "ab")
+PANES = ("ranking", "heat", "documents", "ab", "set")
 
 
 class MainScreen(Screen):
@@ -43,6 +44,8 @@ class MainScreen(Screen):
                 tooltip="Every instruction tried for this query, best first under your labels; enter restores one"),
         Binding("f7", "app.show_pane('ab')", "A/B", id="pane.ab", priority=True, show=False,
                 tooltip="A/B pane: the pinned ranking (A) against the latest one (B)"),
+        Binding("f10", "app.show_pane('set')", "Query set", id="pane.set", priority=True, show=False,
+                tooltip="Query-set pane: the judged queries of --queries, scored for the current instruction (and A)"),
         Binding("ctrl+b", "app.pin_a", "Pin A", id="ab.pin", priority=True, show=False,
                 tooltip="Pin the current ranking as A (again: unpin); edit, and the A/B pane (F7) compares"),
         Binding("f8", "app.focus_settings", "Settings", show=False, id="focus.settings", priority=True,
@@ -102,6 +105,8 @@ class MainScreen(Screen):
                 yield DocumentsPane(id="documents-pane")
             with TabPane("A/B F7", id="ab"):
                 yield ABPane(id="ab-pane")
+            with TabPane("Query set F10", id="set"):
+                yield QuerySetPane(id="set-pane")
         yield RunLine(id="run-line")
         yield StatusBar(hide_volatile=config.hide_volatile, id="status")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p is listed by F1; the room goes to keys
