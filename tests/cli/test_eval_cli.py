@@ -172,6 +172,34 @@ def test_eval_json_compares_two_instructions_on_sample_data(sample_sweep):
         assert f"{row['metrics']['chunk']['nDCG@5']:.3f}" in line and f"{row['mrr']:.3f}" in line
 
 
+def test_eval_json_metrics_equal_a_second_library_on_the_run_files_it_wrote(sample_sweep):
+    """Document level: torchmetrics, fed the TREC run file `--run-file` wrote and the judged
+    queries' documents as grade 1, gives the means `--format json` printed."""
+    import torch
+    from torchmetrics.functional.retrieval import retrieval_normalized_dcg, retrieval_recall, retrieval_reciprocal_rank
+
+    table, result, root = sample_sweep
+    data = json.loads(result.stdout)
+    relevant = {}
+    for line in (root / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        relevant[q["id"]] = {r["doc"] for r in q["relevant"]}
+    for n, row in enumerate(data["instructions"], 1):
+        runs: dict[str, list[tuple[str, float]]] = {}
+        for line in (root / f"sweep.{n}.docs.run").read_text().splitlines():
+            qid, _, doc, rank, score, _ = line.split()
+            runs.setdefault(qid, []).append((doc, float(score)))
+        per = {"nDCG@5": [], "MRR@5": [], "Recall@5": []}
+        for qid, ranked in runs.items():
+            preds = torch.tensor([float(len(ranked) - i) for i in range(len(ranked))])  # the file's order
+            grades = torch.tensor([int(doc in relevant[qid]) for doc, _ in ranked])
+            per["nDCG@5"].append(float(retrieval_normalized_dcg(preds, grades, top_k=5)))
+            per["MRR@5"].append(float(retrieval_reciprocal_rank(preds, grades > 0, top_k=5)))
+            per["Recall@5"].append(float(retrieval_recall(preds, grades > 0, top_k=5)))
+        for measure, values in per.items():
+            assert row["metrics"]["document"][measure] == pytest.approx(sum(values) / len(values), abs=1e-6), measure
+
+
 def test_eval_reads_the_sample_qrels(tiny_model_dir, shared_scorer):
     """sample_data/qrels.txt with the sample queries and all the documents: accepted, and every
     judgment lands in a chunk. Each document is scored whole, cut to 128 tokens, so that the 15
