@@ -124,6 +124,8 @@ async def test_score_distribution_and_cut_off_from_labels(make_app):
         await pilot.press("f2", "d")
         assert isinstance(app.screen, DistributionScreen)
         assert any(line.startswith("probability histogram") for line in app.screen.lines)
+        assert any(line.strip().startswith("minmax") and "min 0.0000" in line and "max 1.0000" in line for line in app.screen.lines)
+        assert any(line.strip().startswith("zscore") for line in app.screen.lines)
         assert not any("best cut-off" in line for line in app.screen.lines)  # no labels yet
         await pilot.press("escape", "f2", "3")  # the best chunk is the relevant one
         await pilot.press("d")
@@ -150,6 +152,7 @@ async def test_query_set_is_scored_in_the_background_and_again_after_an_edit(mak
         await wait_ranked(pilot, "moons of mars")
         await wait_for(pilot, lambda: "nDCG@10" in report(), what="the query set's report")
         assert "2 queries" in report() and "[current] Given a web search query" in report()
+        assert "across the set (current): probability histogram" in report() and "one cut-off for every query" in report()
         await pilot.press("ctrl+b")  # pin A: the set is then scored under both instructions
         app.main.use_instruction("Find passages about planets")
         await wait_for(pilot, lambda: "[A] Given a web search query" in report() and "[current] Find passages about planets" in report(),
@@ -167,3 +170,23 @@ async def test_a_query_set_naming_unknown_documents_is_refused_with_a_message(ma
         await wait_ranked(pilot, "mars")
         assert app.session.query_set is None
         assert any("missing.md" in n and sev == "error" for n, sev in app.notices)
+
+
+async def test_a_b_across_two_precisions_of_the_model(make_app):
+    """Pin A under fp32, load the same model in bf16: the A/B pane compares the two."""
+    from workbench.ui.widgets.ab_pane import ABPane
+
+    app = make_app(query="moons of mars")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        a = app.session.result
+        await pilot.press("ctrl+b")
+        app.load_other_model(dtype="bf16")
+        await wait_for(pilot, lambda: app.model_state == "loaded" and app.session.model.dtype == "bf16", what="bf16")
+        await wait_for(pilot, lambda: app.session.result is not a and not app.session.running and not app.run_pending,
+                       what="run B")
+        pane = app.widget(ABPane)
+        shown = str(pane.query_one("#ab-text").render()) + str(pane.query_one("#ab-table").render())
+        assert "Kendall tau-b" in shown and app.session.result.model.dtype == "bf16" and a.model.dtype == "fp32"
+        app.load_other_model(dtype="fp64")  # not a choice: a message, nothing reloaded
+        assert any("dtype" in n and sev == "error" for n, sev in app.notices)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.evaluation import Candidate, report, sweep
+from workbench.calibration import best_threshold, histogram, render_histogram
+from workbench.evaluation import Candidate, CandidateResult, report, sweep
 from workbench.evaluation.judged import JudgedQuery, apply_qrels, check_against_documents, read_queries
 from workbench.evaluation.table import report_lines
 from workbench.evaluation.trec import read_qrels
@@ -58,4 +59,18 @@ def score_query_set(main: Workbench, query_set: QuerySet, instructions: list[tup
     local = info.model_id.startswith(("/", ".", "~"))  # a directory: its name is enough on screen
     model = Path(info.model_id).name if local else info.model_id
     data = report(results, query_set.queries, SET_K, {"id": model, "fallback": bool(info.is_fallback)})
-    return report_lines(data, query_set.queries) + [f"note: {n}" for n in data["notes"]]
+    return report_lines(data, query_set.queries) + across_the_set(results[0]) + [f"note: {n}" for n in data["notes"]]
+
+
+def across_the_set(result: CandidateResult) -> list[str]:
+    """Calibration over every judged query (the instruction on screen): the probabilities of all
+    their chunks, and the one cut-off that best separates the relevant ones (best F1)."""
+    scored = [(score, judged.qrels["chunk"].get(item, 0) >= 1)
+              for judged in result.judged.values() for item, score in judged.runs["chunk"]]
+    lines = ["", f"across the set ({result.candidate.label}): probability histogram of {len(scored)} chunks"]
+    lines += render_histogram(histogram([s for s, _ in scored], 10, 0.0, 1.0), digits=1)
+    cut = best_threshold(scored)
+    if cut is not None:
+        lines.append(f"one cut-off for every query: score >= {cut.threshold:.6f}  F1 {cut.f1:.3f}  "
+                     f"precision {cut.precision:.3f}  recall {cut.recall:.3f}")
+    return lines

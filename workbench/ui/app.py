@@ -9,6 +9,7 @@ number, and the session drops what a superseded run reports.
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
 
@@ -134,6 +135,20 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.notify(notice, title="Run log", severity="warning", timeout=10)
         if message.last_run is not None and not self.touched:
             restore_last_launch(self, message.last_run)
+
+    def load_other_model(self, **changes) -> None:
+        """Load another model (or the same with another dtype or quantization); a pinned A stays,
+        so the A/B pane compares the two models once the new one has ranked."""
+        try:
+            options = replace(self.config.load_options, **changes)  # checked on creation
+        except ValueError as e:
+            self.notify(str(e), title="Model not changed", severity="error")
+            return
+        if self.model_state == "loading":
+            self.notify("A model is loading; try again once it is ready.", severity="warning")
+            return
+        self.config.load_options, self._preloaded = options, None
+        self.action_reload_model()
 
     def action_reload_model(self) -> None:
         if self.model_state == "loading":

@@ -57,3 +57,6 @@ class AppPart(App[None]):
 
     def action_show_pane(self, pane: str) -> None:
         raise NotImplementedError
+
+    def load_other_model(self, **changes: object) -> None:
+        raise NotImplementedError

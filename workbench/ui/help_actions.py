@@ -7,12 +7,13 @@ from functools import partial
 
 from textual.binding import Binding
 
-from workbench.engine.types import AGGREGATES
+from workbench.engine.types import AGGREGATES, DEFAULT_MODEL, DTYPES, QUANTIZATIONS
 from workbench.session import RunSettings
 
 from .app_parts import AppPart
 from .presets import PresetError
 from .screens.compare import CompareScreen
+from .screens.dialogs import InputDialog
 from .screens.help import HelpScreen, fallback_note
 from .screens.history import HistoryScreen
 from .screens.main import MainScreen
@@ -58,6 +59,7 @@ class HelpAndPalette(AppPart):
             yield f"Show {title}", f"Switch to the {title.lower()} pane", partial(self.action_show_pane, pane)
         yield "Rerun now", "Score again without waiting (ctrl+r)", self.action_rerun
         yield "Cancel the running run", "Stop scoring; ctrl+r starts again", self.action_cancel_run
+        yield "Cancel the query-set scoring", "Stop scoring the --queries set until the next run", self.stop_query_set
         yield "Add file or folder…", "Read .txt/.md documents (ctrl+o)", self.action_add_document
         yield "Paste text as a new document…", "ctrl+n", self.action_paste_document
         yield "Edit document here", "Edit the selected document in the app", self.action_edit_document
@@ -86,6 +88,11 @@ class HelpAndPalette(AppPart):
         yield "Instructions tried…", "Best so far under your labels; restore one (F6)", self.action_tried_instructions
         yield "Compare with the previous run", "Rank moves, Kendall tau, top-k overlap (F9)", self.action_compare_previous
         yield "Reload model", "Load the model again (after a failure)", self.action_reload_model
+        yield "Load another model…", "Hub id or local directory; a pinned A stays for A/B", self.action_switch_model
+        for how in QUANTIZATIONS:
+            yield f"Quantize: {how}", "Load the model again with bitsandbytes 8-bit / 4-bit (GPU)", partial(self.load_other_model, quantize=how)
+        for dtype in DTYPES:
+            yield f"Precision: {dtype}", "Load the model again in this dtype", partial(self.load_other_model, dtype=dtype)
         yield "Model details", "What was loaded and why", self.action_model_details
 
     def _set_sort(self, sort: str) -> None:
@@ -99,6 +106,14 @@ class HelpAndPalette(AppPart):
     def _set_aggregate(self, how: str) -> None:
         settings = self.session.settings
         self.main.show_settings(RunSettings(settings.chunking, how, settings.top_k))
+
+    def action_switch_model(self) -> None:
+        current = self.config.load_options.model or DEFAULT_MODEL
+        self.push_screen(
+            InputDialog("Load another reranker: a hub id or a local directory", value=current,
+                        hint="enter load (a pinned A stays, so F7 compares the models) · escape cancel"),
+            lambda model: self.load_other_model(model=model) if model else None,
+        )
 
     def action_model_details(self) -> None:
         info = self.session.model

@@ -39,7 +39,7 @@ class LabelActions(AppPart):
 
     def action_score_distribution(self) -> None:
         """The ranking's score distribution and, with labels, the best cut-off (d)."""
-        from workbench.calibration import Labels, calibration_report, render_report
+        from workbench.calibration import Labels, calibration_report, distribution, normalize_run, render_report
 
         result = self.session.result
         if result is None:
@@ -48,6 +48,13 @@ class LabelActions(AppPart):
         grades = self.session.labels.chunk_grades(self.session.spans)
         labels = Labels(grades, unjudged=sum(len(d.chunks) for d in result.documents) - len(grades)) if grades else None
         lines = render_report(calibration_report(result, labels=labels))
+        # Per-query min-max and z-score, as `workbench score --normalize` writes them.
+        at = next(n for n, line in enumerate(lines) if line.startswith("probability histogram"))
+        for method in ("minmax", "zscore"):
+            d = distribution(list(normalize_run(result, method).chunks.values()))
+            figures = f"min {d['min']:.4f}  median {d['median']:.4f}  max {d['max']:.4f}" if d["count"] else "n/a"
+            lines.insert(at, f"  {method:<22} {figures}")
+            at += 1
         # The cut-off first: it is what the screen is opened for, and the histogram may scroll.
         cut = [line for line in lines if line.startswith(("best cut-off", "no chunk is judged", "("))]
         lines = cut + [""] * bool(cut) + [line for line in lines if line not in cut]

@@ -52,6 +52,12 @@ class QuerySetActions(AppPart):
         if self.session.query_set is not None:
             self.workers.cancel_group(self, "query set")
 
+    def stop_query_set(self) -> None:
+        """Cancel on request (the palette); the next complete live ranking starts it again."""
+        self.cancel_query_set()
+        if self.session.query_set is not None:
+            self.widget(QuerySetPane).status("Cancelled. It starts again after the next run (ctrl+r).")
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="query set", name="scoring the query set")
     def score_set(self, query_set: QuerySet, instructions: list[tuple[str, str]]) -> None:
         worker = get_current_worker()
