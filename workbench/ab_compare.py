@@ -250,21 +250,16 @@ def render(cmp: Comparison, all_chunks: bool = False) -> list[str]:
     lines.append(f"entered top {cmp.k}: {', '.join(cmp.entered) or 'none'}")
     lines.append(f"left top {cmp.k}:    {', '.join(cmp.left) or 'none'}")
     lines.append("")
-    shown = [r for r in cmp.chunks if all_chunks or _in_top(r, cmp.k)]
-    width = max([len(r.label) for r in shown] + [5])
-    lines.append(f"{'chunk':<{width}}  {'rank A':>6} {'score A':>8}  {'rank B':>6} {'score B':>8}  shift")
-    for r in shown:
-        lines.append(f"{r.label:<{width}}  {rank(r.rank_a):>6} {num(r.score_a):>8}  {rank(r.rank_b):>6} {num(r.score_b):>8}  {r.arrow()}")
-    if len(shown) < len(cmp.chunks):
-        lines.append(f"({len(cmp.chunks) - len(shown)} more chunks outside both top {cmp.k}: see --format json)")
-    lines.append("")
-    docs = [r for r in cmp.documents if all_chunks or _in_top(r, cmp.k)]
-    dwidth = max([len(r.label) for r in docs] + [8])
-    lines.append(f"{'document':<{dwidth}}  {'rank A':>6} {'score A':>8}  {'rank B':>6} {'score B':>8}  shift")
-    for r in docs:
-        lines.append(f"{r.label:<{dwidth}}  {rank(r.rank_a):>6} {num(r.score_a):>8}  {rank(r.rank_b):>6} {num(r.score_b):>8}  {r.arrow()}")
-    if len(docs) < len(cmp.documents):
-        lines.append(f"({len(cmp.documents) - len(docs)} more documents outside both top {cmp.k}: see --format json)")
+    for what, rows in (("chunk", cmp.chunks), ("document", cmp.documents)):
+        shown = [r for r in rows if all_chunks or _in_top(r, cmp.k)]
+        width = max([len(r.label) for r in shown] + [len(what)])
+        lines.append(f"{what:<{width}}  {'rank A':>6} {'score A':>8}  {'rank B':>6} {'score B':>8}  shift")
+        for r in shown:
+            lines.append(f"{r.label:<{width}}  {rank(r.rank_a):>6} {num(r.score_a):>8}  {rank(r.rank_b):>6} {num(r.score_b):>8}  {r.arrow()}")
+        if len(shown) < len(rows):
+            lines.append(f"({len(rows) - len(shown)} more {what}s outside both top {cmp.k}: see --format json)")
+        lines.append("")
+    lines.pop()  # no blank line after the last table
     if cmp.movers:
         lines.append("")
         lines.append("largest score moves (B - A):")

@@ -6,31 +6,11 @@ import threading
 
 import pytest
 
-from workbench.engine.scorer import Cancelled, Scorer
 from workbench.engine.types import ChunkSettings
 from workbench.session import NullRecorder, RunRecorder, RunSettings, SessionInputError, Workbench
+from workbench.testing.slow_scorer import SlowScorer
 
 SETTINGS = RunSettings(ChunkSettings(24, 4))
-
-
-class TwoAtATime(Scorer):
-    """The tiny model, two prompts per batch: a run long enough to be superseded mid-way."""
-
-    def __init__(self, inner: Scorer):
-        self.inner, self.info, self.tokenizer = inner, inner.info, inner.tokenizer
-
-    def build_prompts(self, instruction, query, texts):
-        return self.inner.build_prompts(instruction, query, texts)
-
-    def probability(self, logit):
-        return self.inner.probability(logit)
-
-    def score_prompts(self, prompts, should_cancel=None):
-        for start in range(0, len(prompts), 2):
-            if should_cancel is not None and should_cancel():
-                raise Cancelled()
-            for batch in self.inner.score_prompts(prompts[start : start + 2]):
-                yield [(start + i, logit) for i, logit in batch]
 
 
 class Recording(RunRecorder):
@@ -106,7 +86,7 @@ def test_nothing_runs_without_a_query_or_documents(tiny_scorer, documents):
 def test_a_superseded_run_reports_nothing_more_and_is_discarded(tiny_scorer, documents):
     recorder = Recording()
     wb = Workbench(RunSettings(ChunkSettings(8, 0)), recorder, query="espresso", documents=documents)
-    wb.attach(TwoAtATime(tiny_scorer))
+    wb.attach(SlowScorer(tiny_scorer, delay=0))
     first = wb.start_run()
     stop = threading.Event()
     listener = Collect(wb, stop)

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from workbench.engine.loading import LoadOptions
+from workbench.testing.slow_scorer import SlowScorer
 from workbench.ui.presets import StorePresets
 from workbench.ui.screens.dialogs import InputDialog, PasteDialog
 from workbench.ui.screens.edit_document import EditDocumentScreen
@@ -23,7 +24,7 @@ from workbench.ui.widgets.chunk_list import ChunkList
 from workbench.ui.widgets.status_bar import StatusBar
 
 from no_hang import release_fifo
-from ui_helpers import FakeRecorder, SlowScorer, wait_for, wait_ranked
+from ui_helpers import FakeRecorder, wait_for, wait_ranked
 
 SIZE = (120, 40)
 

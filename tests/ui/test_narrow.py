@@ -9,7 +9,7 @@ from rich.text import Text
 
 from workbench.engine.types import Document
 from workbench.store.compare import ChunkRankChange
-from workbench.ui.widgets.chunk_list import DocRow
+from workbench.session.view_model import DocumentRow as DocRow
 from workbench.ui.widgets.compare_list import CompareList
 from workbench.ui.widgets.fit_label import fit_line
 from workbench.ui.widgets.heat_map import HeatMap

@@ -10,9 +10,8 @@ from collections.abc import Callable
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from workbench.session import RunRecorder  # noqa: E402
-from workbench.engine.scorer import Cancelled, Scorer  # noqa: E402
 from workbench.engine.types import Document  # noqa: E402
+from workbench.session import RunRecorder  # noqa: E402
 from workbench.ui.app import WorkbenchApp  # noqa: E402
 
 ESPRESSO = (
@@ -73,28 +72,6 @@ class FakeRecorder(RunRecorder):
 
     def discard(self, run_id) -> None:
         self.discarded.append(run_id)
-
-
-class SlowScorer(Scorer):
-    """The tiny model, two prompts per batch with a pause: runs long enough to be superseded."""
-
-    def __init__(self, inner: Scorer, delay: float = 0.03):
-        self.inner, self.delay = inner, delay
-        self.info, self.tokenizer = inner.info, inner.tokenizer
-
-    def build_prompts(self, instruction, query, texts):
-        return self.inner.build_prompts(instruction, query, texts)
-
-    def probability(self, logit):
-        return self.inner.probability(logit)
-
-    def score_prompts(self, prompts, should_cancel=None):
-        for start in range(0, len(prompts), 2):
-            if should_cancel is not None and should_cancel():
-                raise Cancelled()
-            time.sleep(self.delay)
-            for batch in self.inner.score_prompts(prompts[start : start + 2]):
-                yield [(start + i, logit) for i, logit in batch]
 
 
 class RecordingApp(WorkbenchApp):

@@ -75,8 +75,6 @@ class Workbench:
         except Exception:  # noqa: BLE001
             return None
 
-    # -- edits: each returns whether a run is due -------------------------------------------
-
     def set_query(self, text: str) -> bool:
         changed, self.query = text != self.query, text
         return changed
@@ -124,8 +122,6 @@ class Workbench:
         self.spans.pop(doc_id, None)
         self.scores = {k: v for k, v in self.scores.items() if k[0] != doc_id}
         return document
-
-    # -- runs ---------------------------------------------------------------------------------
 
     def blocker(self) -> str | None:
         """Why no run can start now, in a sentence for the user; None when one can."""
@@ -232,17 +228,20 @@ class Workbench:
             raise SessionInputError("the run was cancelled")
         return listener.result
 
-    # -- reopening logged runs ------------------------------------------------------------------
-
-    def restore_inputs(self, run: StoredRun) -> None:
-        """Put a logged run's inputs back (documents, query, instruction, settings); no scores."""
+    def restore_inputs(self, run: StoredRun, keep: frozenset[str] = frozenset()) -> None:
+        """Put a logged run's inputs back, except those named in `keep` ("documents", "query",
+        "instruction", "chunking", "aggregate", "top_k"): they stay as they are. No scores."""
         self.cancel()
-        self.set_documents(list(run.documents))
+        if "documents" not in keep:
+            self.set_documents(list(run.documents))
         self.options = ViewOptions(sort=self.options.sort)
-        self.query, self.instruction = run.query, run.instruction
-        aggregate = run.aggregate if run.aggregate in AGGREGATES else self.settings.aggregate  # another version?
+        self.query = self.query if "query" in keep else run.query
+        self.instruction = self.instruction if "instruction" in keep else run.instruction
+        now, logged = self.settings, run.aggregate if run.aggregate in AGGREGATES else self.settings.aggregate
         try:
-            self.settings = RunSettings(run.chunking, aggregate, max(1, run.top_k))
+            self.settings = RunSettings(now.chunking if "chunking" in keep else run.chunking,
+                                        now.aggregate if "aggregate" in keep else logged,
+                                        now.top_k if "top_k" in keep else max(1, run.top_k))
         except ValueError:
             pass  # a logged setting this version refuses: keep the current ones
         self.settings_error = None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.binding import Binding
 
 from workbench.engine.types import ChunkScore
+from workbench.session.view_model import DocumentRow
 
 from ..heat import score_bar
 from .line_list import LineList
@@ -75,16 +74,9 @@ class ChunkList(LineList[ChunkScore]):
         )
 
 
-@dataclass
-class DocRow:
-    doc_id: str
-    score: float | None  # None until one of its chunks is scored
-    chunks: int
-    scored: int
-    grade: int | None = None  # relevance label for the query
 
 
-class DocList(LineList[DocRow]):
+class DocList(LineList[DocumentRow]):
     COLUMNS = (("#", 4), ("score", 11), ("r", 2), ("chunks", 8), ("document", 0))
     # Not enter: in the ranking pane enter means "show the chunk in its document" (ChunkList), and
     # F1 lists the pane's keys together, so each key keeps one meaning there.
@@ -92,10 +84,10 @@ class DocList(LineList[DocRow]):
         Binding("space", "select", "Document ranking: show only this document's chunks (again: all)", id="ranking.doc-filter", show=False)
     ]
 
-    def row_key(self, row: DocRow) -> str:
+    def row_key(self, row: DocumentRow) -> str:
         return row.doc_id
 
-    def render_row(self, r: DocRow, index: int, width: int) -> Text:
+    def render_row(self, r: DocumentRow, index: int, width: int) -> Text:
         count = f"{r.chunks}" if r.scored == r.chunks else f"{r.scored}/{r.chunks}"
         score = score_text(r.score) if r.score is not None else Text("   …       ", style="dim")
         rank = f"{index + 1:<4}" if r.score is not None else "    "

@@ -6,7 +6,6 @@ The cursor cell is the selected chunk; moving it (arrow keys or a click) selects
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -16,18 +15,12 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widget import Widget
 
+from workbench.session.view_model import HeatStrip
+
 from ..heat import CELL, PENDING, PENDING_CELL, RAMP, heat_index, heat_style
 
 CURSOR_CELL = "◆"
 SCORE_W = 6  # " 0.812"
-
-
-@dataclass
-class Strip:
-    doc_id: str
-    count: int  # chunks in the document
-    scores: dict[int, float]  # chunk index -> score, for the chunks scored so far
-    doc_score: float | None
 
 
 class HeatMap(Widget, can_focus=True):
@@ -52,13 +45,13 @@ class HeatMap(Widget, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.strips: list[Strip] = []
+        self.strips: list[HeatStrip] = []
         self.cursor: tuple[int, int] | None = None  # (strip row, chunk index)
         self._scroll_pending = False  # selected while hidden: bring it into view once shown
 
     # -- data ---------------------------------------------------------------------------------
 
-    def show(self, strips: list[Strip], selected: tuple[str, int] | None) -> None:
+    def show(self, strips: list[HeatStrip], selected: tuple[str, int] | None) -> None:
         changed_shape = [(s.doc_id, s.count) for s in strips] != [(s.doc_id, s.count) for s in self.strips]
         self.strips = strips
         self._set_cursor(selected)
@@ -84,7 +77,7 @@ class HeatMap(Widget, can_focus=True):
     def _cells_per_line(self, width: int) -> int:
         return max(4, width - self._label_width(width) - 1 - SCORE_W - 1)
 
-    def _lines_of(self, strip: Strip, per_line: int) -> int:
+    def _lines_of(self, strip: HeatStrip, per_line: int) -> int:
         return max(1, math.ceil(strip.count / per_line))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -117,7 +110,7 @@ class HeatMap(Widget, can_focus=True):
     def _is_cursor_row(self, row: int) -> bool:
         return self.cursor is not None and self.cursor[0] == row
 
-    def _cell(self, row: int, index: int, s: Strip) -> tuple[str, Style]:
+    def _cell(self, row: int, index: int, s: HeatStrip) -> tuple[str, Style]:
         score = s.scores.get(index)
         if self.cursor == (row, index):
             bg = "color(240)" if score is None else f"color({RAMP[heat_index(score)]})"

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.message import Message
 
-from workbench.engine.types import ChunkScore, ChunkSpan, Document
-
+from .chunk_list import HEADER_SORTS, ChunkList, DocList
 from .fit_label import FitLabel
-from .chunk_list import HEADER_SORTS, ChunkList, DocList, DocRow
 from .line_list import LineList
 
-SORTS = ("score", "document", "position")
 
 
 class RankingPane(Vertical):
@@ -67,19 +62,3 @@ class RankingPane(Vertical):
     def _header_clicked(self, event: LineList.HeaderClicked) -> None:
         event.stop()
         self.post_message(self.SortBy(HEADER_SORTS[event.value]))
-
-
-def document_rows(
-    documents: list[Document],
-    spans: dict[str, list[ChunkSpan]],
-    scores: dict[tuple[str, int], ChunkScore],
-    aggregate_fn: Callable[[list[float]], float],
-) -> list[DocRow]:
-    """Per-document rows from the scores so far, best first; unscored documents last."""
-    rows = []
-    for d in documents:
-        chunks = [scores[(d.id, s.index)] for s in spans.get(d.id, []) if (d.id, s.index) in scores]
-        score = aggregate_fn([c.score for c in chunks]) if chunks else None  # spans are in document order
-        rows.append(DocRow(d.id, score, len(spans.get(d.id, [])), len(chunks)))
-    rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0)))
-    return rows
