@@ -40,3 +40,27 @@ def tiny_model_dir(tmp_path_factory):
 # --------------------------------------------------------------------------------------------
 # Engine / store / UI fixtures: add below, one section per area.
 # --------------------------------------------------------------------------------------------
+
+
+_LOADED: dict = {}
+
+
+@pytest.fixture
+def shared_scorer(monkeypatch):
+    """Load each distinct model configuration once per test session.
+
+    Parsing the real Qwen tokenizer costs ~3 s per load; every `score` invocation would pay it.
+    Successful loads are memoised by their (frozen, hashable) LoadOptions; failures are not, so
+    error paths (missing dir, --device cuda) still run the real loader every time. Subprocess
+    tests load for real."""
+    from workbench.engine import loading
+
+    real = loading.load_scorer
+
+    def load_once(options, progress=None):
+        if options not in _LOADED:
+            _LOADED[options] = real(options, progress)
+        return _LOADED[options]
+
+    monkeypatch.setattr(loading, "load_scorer", load_once)
+    return load_once

@@ -17,6 +17,7 @@ from .cli_eval import eval_command
 from .cli_labels import labels_app
 from .cli_score import score
 from .cli_sessions import locate, sessions_app
+from .cli_setup import export_setup
 
 app = typer.Typer(
     add_completion=False,
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.command()(score)
 app.command("eval")(eval_command)
 app.command("open", hidden=True)(open_app)
+sessions_app.command("export-setup")(export_setup)
 app.add_typer(sessions_app, name="sessions", help="List, show, export and delete logged sessions and runs")
 app.add_typer(labels_app, name="labels", help="List, export (queries + qrels for `workbench eval`) and import relevance labels")
 app.command("locate", help="Print where the database and config live")(locate)

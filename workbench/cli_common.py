@@ -13,6 +13,8 @@ import typer
 from .engine.prompt import DEFAULT_INSTRUCTION, DEFAULT_MAX_LENGTH
 from .engine.types import (
     AGGREGATES,
+    BACKEND_APIS,
+    BACKEND_SCORES,
     DEFAULT_AGGREGATE,
     DEFAULT_CHUNK_OVERLAP,
     DEFAULT_CHUNK_TOKENS,
@@ -40,6 +42,8 @@ DType = _choices("DType", DTYPES)
 Quantize = _choices("Quantize", QUANTIZATIONS)
 Aggregate = _choices("Aggregate", AGGREGATES)
 Format = _choices("Format", ("table", "json", "jsonl", "csv"))
+BackendApi = _choices("BackendApi", BACKEND_APIS)
+BackendScores = _choices("BackendScores", BACKEND_SCORES)
 
 
 MODEL_HELP = f"Hub id or local directory of a Qwen3 reranker. Unset: {DEFAULT_MODEL}, or the offline fallback if it cannot be loaded."
@@ -55,6 +59,12 @@ AggOpt = typer.Option(None, "--aggregate", help=f"Document score from chunk scor
 TopKOpt = typer.Option(None, "--top-k", help=f"k for --aggregate topk: the mean of the best k chunks (default {DEFAULT_TOP_K})")
 DbOpt = typer.Option(None, "--db", help="SQLite run log (default: in the data directory; see `workbench locate`)")
 OfflineOpt = typer.Option(None, "--offline/--online", help="Never contact the model hub")
+BackendOpt = typer.Option(
+    None, "--backend", metavar="URL", help="Score through this rerank server (vLLM, or a /rerank server such as Infinity) instead of a "
+    "local model; repeat for replicas. --model then names the tokenizer (default: the model the server reports)",
+)
+BackendApiOpt = typer.Option(None, "--backend-api", help="auto detects vLLM (/v1/rerank with the exact Qwen3 prompt); rerank = Cohere/Jina-style /rerank with raw texts")
+BackendScoresOpt = typer.Option(None, "--backend-scores", help="What the server's relevance_score is (default probability; llama.cpp answers logits for BERT-style rerankers)")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

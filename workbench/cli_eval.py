@@ -17,9 +17,10 @@ from typing import Optional
 import typer
 
 from .cli_common import (
-    AggOpt, Aggregate, ChunkOpt, DbOpt, Device, DeviceOpt, DType, DTypeOpt, MaxLenOpt, ModelOpt, OfflineOpt,
+    AggOpt, Aggregate, BackendApi, BackendApiOpt, BackendOpt, BackendScores, BackendScoresOpt, ChunkOpt, DbOpt, Device, DeviceOpt, DType, DTypeOpt, MaxLenOpt, ModelOpt, OfflineOpt,
     OverlapOpt, QuantOpt, Quantize, TopKOpt, configure, documents_to_score, fail, load_scorer, warn,
 )
+from .cli_first_stage import FirstStage, eval_row
 
 
 class EvalFormat(str, Enum):
@@ -40,6 +41,9 @@ def eval_command(
     fmt: EvalFormat = typer.Option(EvalFormat.table, "--format", "-f", help="table, or json for scripts"),
     run_file: Optional[str] = typer.Option(None, "--run-file", help="Write TREC run files PREFIX.N.run (chunks) and PREFIX.N.docs.run per instruction"),
     model: Optional[str] = ModelOpt,
+    backend: Optional[list[str]] = BackendOpt,
+    backend_api: Optional[BackendApi] = BackendApiOpt,
+    backend_scores: Optional[BackendScores] = BackendScoresOpt,
     device: Optional[Device] = DeviceOpt,
     dtype: Optional[DType] = DTypeOpt,
     quantize: Optional[Quantize] = QuantOpt,
@@ -50,6 +54,8 @@ def eval_command(
     top_k: Optional[int] = TopKOpt,
     offline: Optional[bool] = OfflineOpt,
     db: Optional[Path] = DbOpt,
+    first_stage: Optional[FirstStage] = typer.Option(
+        None, "--first-stage", help="Judge a first stage too (bm25 or embedding) on the same chunks: a row of that name, compared with the first instruction"),
 ) -> None:
     """Judge a setup: nDCG@k, MRR@k and Recall@k per instruction, at chunk and document level,
     with per-query wins/losses and paired significance tests against the first instruction."""
@@ -58,6 +64,7 @@ def eval_command(
     settings, options, run_settings = configure(
         model=model, device=device, dtype=dtype, quantize=quantize, chunk_tokens=chunk_tokens,
         chunk_overlap=chunk_overlap, max_length=max_length, aggregate=aggregate, top_k=top_k, offline=offline, db=db,
+        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores,
     )
     judged, problems = read_queries(queries)
     if qrels is not None:
@@ -89,6 +96,8 @@ def eval_command(
                         progress=(lambda m: typer.echo(m, err=True)) if len(candidates) > 1 else None)
     except (SessionInputError, RankingInputError, ScoringError) as e:
         fail(str(e))
+    if first_stage is not None:
+        results.append(eval_row(first_stage, bench, run_settings.chunking, judged, texts, k))
     info = scorer.info
     data = report(results, judged, k, {"id": info.model_id, "fallback": bool(info.is_fallback)})
     for note in data["notes"]:

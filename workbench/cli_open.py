@@ -11,6 +11,11 @@ from .cli_common import (
     INSTRUCTION_HELP,
     AggOpt,
     Aggregate,
+    BackendApi,
+    BackendApiOpt,
+    BackendOpt,
+    BackendScores,
+    BackendScoresOpt,
     ChunkOpt,
     DbOpt,
     Device,
@@ -33,8 +38,14 @@ from .cli_common import (
 def open_app(
     paths: list[str] = typer.Argument(None, help="Documents: files or folders"),
     query: Optional[str] = typer.Option(None, "--query", "-q", help="Start with this query"),
+    starter_query: str = typer.Option(
+        "", "--starter-query", help="Query to start with when neither --query nor the last session gives one (a first launch shows a ranking)"
+    ),
     instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help=INSTRUCTION_HELP),
     model: Optional[str] = ModelOpt,
+    backend: Optional[list[str]] = BackendOpt,
+    backend_api: Optional[BackendApi] = BackendApiOpt,
+    backend_scores: Optional[BackendScores] = BackendScoresOpt,
     device: Optional[Device] = DeviceOpt,
     dtype: Optional[DType] = DTypeOpt,
     quantize: Optional[Quantize] = QuantOpt,
@@ -59,6 +70,7 @@ def open_app(
     settings, options, run_settings = configure(
         instruction=instruction, model=model, device=device, dtype=dtype, quantize=quantize, chunk_tokens=chunk_tokens,
         chunk_overlap=chunk_overlap, max_length=max_length, aggregate=aggregate, top_k=top_k, offline=offline, db=db,
+        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores,
     )
     check_session_name(session)
     loaded = load_documents(paths or [])  # problems are shown in the app, once its window is open
@@ -71,13 +83,14 @@ def open_app(
         documents=loaded.documents,
         problems=loaded.problems,
         query=query or "",
+        starter_query=starter_query,
         instruction=settings.instruction,
         chunking=run_settings.chunking,
         aggregate=run_settings.aggregate,
         top_k=run_settings.top_k,
         db=settings.db,
         session=session,
-        debounce_s=settings.debounce_ms / 1000,
+        debounce_s=None if settings.debounce_ms is None else settings.debounce_ms / 1000,
         fresh=new,
         explicit=frozenset(name for name, value in asked.items() if value is not None),
         documents_given=bool(paths),

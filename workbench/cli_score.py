@@ -17,6 +17,11 @@ from .cli_common import (
     INSTRUCTION_HELP,
     AggOpt,
     Aggregate,
+    BackendApi,
+    BackendApiOpt,
+    BackendOpt,
+    BackendScores,
+    BackendScoresOpt,
     ChunkOpt,
     DbOpt,
     Device,
@@ -40,18 +45,26 @@ from .cli_common import (
     print_notices,
     warn,
 )
+from .cli_corpus import score_corpus
+from .cli_first_stage import FirstStage, FirstStageOpt, RerankTopOpt, check_flags as check_first_stage_flags, plan as first_stage_plan
+from .cli_setup import with_setup
 
 Normalization = _choices("Normalization", NORMALIZATIONS)  # workbench.calibration's list
 
 
 def score(
     paths: list[str] = typer.Argument(None, help="Files (.txt/.md), folders of them, or - for stdin"),
-    query: str = typer.Option(..., "--query", "-q", help="The search query"),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="The search query"),
     instructions: Optional[list[str]] = typer.Option(
         None, "--instruction", "-i", help=INSTRUCTION_HELP + "; give it twice to compare instruction A with B"
     ),
     docs_jsonl: Optional[Path] = typer.Option(None, "--docs-jsonl", help='JSONL file of {"id", "text"} documents'),
+    queries: Optional[Path] = typer.Option(None, "--queries", help='Corpus job: JSONL of {"id", "text"} queries, each scored against every --docs-jsonl document into --out (resumable)'),
+    out: Optional[Path] = typer.Option(None, "--out", help="Corpus job (with --queries): the results file, one JSONL line per (query, document), ranks added at the end"),
     model: Optional[str] = ModelOpt,
+    backend: Optional[list[str]] = BackendOpt,
+    backend_api: Optional[BackendApi] = BackendApiOpt,
+    backend_scores: Optional[BackendScores] = BackendScoresOpt,
     device: Optional[Device] = DeviceOpt,
     dtype: Optional[DType] = DTypeOpt,
     quantize: Optional[Quantize] = QuantOpt,
@@ -72,24 +85,33 @@ def score(
     compare_with: Optional[int] = typer.Option(
         None, "--compare-with", help="Compare this run (B) with the logged run of this id (A); see `workbench sessions`"
     ),
-    normalize: Normalization = typer.Option(
-        Normalization.none, "--normalize", help="Add a per-query normalized score: minmax or zscore over this run's chunks (documents over documents)"
+    normalize: Optional[Normalization] = typer.Option(
+        None, "--normalize", help="Add a per-query normalized score: minmax or zscore over this run's chunks (documents over documents)"
     ),
+    setup: Optional[Path] = typer.Option(None, "--setup", help="A setup file (workbench sessions export-setup): its values apply where no flag is given"),
     calibrate: bool = typer.Option(False, "--calibrate", help="Print the score distribution (and, with --qrels, the best cut-off)"),
     qrels: Optional[Path] = typer.Option(None, "--qrels", help="TREC qrels (qid 0 docid[#chunk] grade) for --calibrate"),
     qid: Optional[str] = typer.Option(None, "--qid", help="The query's id in --qrels (default: the file's only qid)"),
+    first_stage: Optional[FirstStage] = FirstStageOpt,
+    rerank_top: Optional[int] = RerankTopOpt,
 ) -> None:
     """Rank documents (or their chunks) for a query and print the ranking, or compare two setups."""
+    if queries is not None or out is not None:  # the corpus-scale batch job: cli_corpus.py
+        return score_corpus(**locals())
     instructions = list(instructions or [])
     comparing = len(instructions) == 2 or compare_with is not None
-    _check_score_flags(instructions, compare_with, fmt, normalize, calibrate, qrels, qid)
-    settings, options, run_settings = configure(
+    flags, method = with_setup(setup, dict(
         instruction=instructions[0] if instructions else None, model=model, device=device, dtype=dtype,
         quantize=quantize, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_length=max_length,
         aggregate=aggregate, top_k=top_k, offline=offline, db=db,
-    )
-    if not query.strip():
-        fail("the query is empty: pass the text you are searching for with --query", 2)
+        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores,
+    ), normalize.value if normalize is not None else None)
+    normalize = Normalization(method if normalize is not None or not comparing else "none")  # a file's: single runs only
+    _check_score_flags(instructions, compare_with, fmt, normalize, calibrate, qrels, qid)
+    check_first_stage_flags(first_stage, rerank_top, comparing, calibrate, qrels)
+    settings, options, run_settings = configure(**flags)
+    if query is None or not query.strip():
+        fail("the query is empty: pass the text you are searching for with --query (or a file of them with --queries)", 2)
     check_session_name(session)
     logged = _logged_run(settings.db, compare_with) if compare_with is not None else None
     judgments = _read_qrels(qrels, qid) if qrels is not None else None
@@ -115,6 +137,7 @@ def score(
         print_notices(recorder)  # a damaged database set aside, or one that cannot be opened
         bench = Workbench(run_settings, recorder, query=query, instruction=settings.instruction, documents=documents)
         bench.attach(scorer)
+        stage = first_stage_plan(bench, first_stage, rerank_top, run_settings.chunking)  # may narrow bench.documents
         try:
             results.append(bench.run_now())
             if len(instructions) == 2:
@@ -141,6 +164,8 @@ def score(
             b = Side("B", results[1], same, run_ids[1] if len(run_ids) > 1 else None)
         _print_comparison(a, b, fmt, top or 10)
         return
+    if stage is not None:
+        return stage.print(results[0], fmt, top, normalize.value)
     _print_result(results[0], fmt, top, normalize.value, calibrate or qrels is not None, judgments, qrels)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -132,33 +132,51 @@ def read_stdin(stream: TextIO) -> LoadedDocuments:
     return out
 
 
+class UnreadableInput(Exception):
+    """A whole input cannot be read (a pipe, missing, not UTF-8): the message names it."""
+
+
+def iter_jsonl(path: Path) -> Iterator[Document | str]:
+    """The documents of a JSONL file of {"id", "text"} objects one at a time, as they are read,
+    and a problem line (str, "file:line: ...") for each bad line; raises UnreadableInput.
+
+    Streamed, so a corpus of any size passes in flat memory (`score --queries`)."""
+    problem = _special_file_problem(path)
+    if problem:
+        raise UnreadableInput(problem)
+    try:
+        with path.open(encoding="utf-8-sig") as lines:
+            for n, line in enumerate(lines, 1):
+                if line.strip():
+                    yield _jsonl_document(path, n, line)
+    except (OSError, UnicodeDecodeError) as e:
+        raise UnreadableInput(f"{path}: cannot be read as UTF-8 JSONL ({e})") from e
+
+
+def _jsonl_document(path: Path, n: int, line: str) -> Document | str:
+    try:
+        obj = json.loads(line)
+        doc_id, text = str(obj["id"]), obj["text"]
+        if not isinstance(text, str):
+            raise TypeError
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return f"{path}:{n}: skipped, expected a JSON object with string 'id' and 'text'"
+    if not text.strip():
+        return f"{path}:{n}: skipped, document {doc_id!r} is empty"
+    return Document(id=doc_id, text=text, path=f"{path}:{n}")
+
+
 def read_jsonl(path: Path) -> LoadedDocuments:
     """One {"id", "text"} object per line; bad lines are reported by number and skipped."""
     out = LoadedDocuments()
-    problem = _special_file_problem(path)
-    if problem:
-        out.problems.append(problem)
-        return out
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        out.problems.append(f"{path}: cannot be read as UTF-8 JSONL ({e})")
-        return out
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            doc_id, text = str(obj["id"]), obj["text"]
-            if not isinstance(text, str):
-                raise TypeError
-        except (json.JSONDecodeError, KeyError, TypeError):
-            out.problems.append(f"{path}:{n}: skipped, expected a JSON object with string 'id' and 'text'")
-            continue
-        if not text.strip():
-            out.problems.append(f"{path}:{n}: skipped, document {doc_id!r} is empty")
-            continue
-        out.documents.append(Document(id=doc_id, text=text, path=f"{path}:{n}"))
+        for item in iter_jsonl(path):
+            if isinstance(item, str):
+                out.problems.append(item)
+            else:
+                out.documents.append(item)
+    except UnreadableInput as e:  # all or nothing, as a file that cannot be read at all
+        return LoadedDocuments(problems=[str(e)])
     return out
 
 

@@ -121,6 +121,7 @@ def run_dict(result: RankResult, top: int | None = None, unscored: Iterable[Docu
             "scored": stats.scored,
             "cached": stats.cached,
             "prompt_tokens": stats.prompt_tokens,
+            "model_tokens": stats.model_tokens,
             "latency_s": _number(stats.latency_s, 4),
             "first_result_s": _number(stats.first_result_s, 4),
             "tokens_per_s": _number(stats.tokens_per_s, 1),

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .engine.prompt import DEFAULT_INSTRUCTION, DEFAULT_MAX_LENGTH, check_chunk_fits
@@ -53,13 +53,18 @@ class Settings(BaseSettings):
     max_length: int = Field(DEFAULT_MAX_LENGTH, description="Tokens per prompt, as in the official code")
     batch_tokens: int | None = Field(None, description="Tokens per forward pass; unset = by device")
     offline: bool = Field(False, description="Never contact the model hub")
+    backend: str | None = Field(None, description="Rerank server URL(s) to score through, comma-separated; unset = local model")
+    backend_api: str = Field("auto", description="auto | vllm | vllm-score | rerank")
+    backend_scores: str = Field("probability", description="What the server's score is: probability | logit")
     chunk_tokens: int = Field(DEFAULT_CHUNK_TOKENS, description="Chunk size in tokens; 0 = no chunking")
     chunk_overlap: int = Field(DEFAULT_CHUNK_OVERLAP, description="Tokens shared by consecutive chunks")
     aggregate: str = Field(DEFAULT_AGGREGATE, description="Document score from chunks: max | first | mean | topk")
     top_k: int = Field(DEFAULT_TOP_K, description="k for --aggregate topk")
     instruction: str = Field(DEFAULT_INSTRUCTION, description="Default instruction")
     db: Path | None = Field(None, description="SQLite database; unset = in the data directory")
-    debounce_ms: int = Field(DEFAULT_DEBOUNCE_MS, description="Pause after typing before a live run starts")
+    debounce_ms: int | None = Field(
+        None, description=f"Pause after typing before a live run starts; unset = adaptive, {DEFAULT_DEBOUNCE_MS} ms at most"
+    )
 
     _flags: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
@@ -79,6 +84,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _config_file_source(settings_cls, config_file_path()))
 
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _join_urls(cls, value: object) -> object:
+        """A TOML list of URLs, or the repeated --backend flag, as one comma-separated value."""
+        return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+    def backend_urls(self) -> tuple[str, ...]:
+        return tuple(u.strip() for u in (self.backend or "").split(",") if u.strip())
+
     # -- what the code needs, checked ---------------------------------------------------------
 
     def load_options(self) -> LoadOptions:
@@ -89,6 +103,7 @@ class Settings(BaseSettings):
             return LoadOptions(
                 model=self.model, device=self.device, dtype=self.dtype, quantize=self.quantize,
                 max_length=self.max_length, batch_tokens=self.batch_tokens, offline=self.offline,
+                backend=self.backend_urls(), backend_api=self.backend_api, backend_scores=self.backend_scores,
             )
         except ValueError as exc:  # the message starts with the flag: "--device must be one of ..."
             flag = str(exc).split(" ", 1)[0]

@@ -31,6 +31,22 @@ def test_rank_orders_documents_and_chunks(tiny_scorer):
     assert result.stats.prompt_tokens > 0 and result.stats.latency_s > 0
 
 
+def test_tokens_per_second_counts_the_shared_head_once(tiny_scorer):
+    """The system text, instruction and query every pair starts with are run once per call: the
+    rate must count them once, not once per pair."""
+    docs = _docs()
+    result = Ranker(tiny_scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=64, overlap=8))
+    stats = result.stats
+    texts = {d.id: d.text for d in docs}
+    prompts = tiny_scorer.build_prompts(INSTR, QUERY, [c.chunk.text_of(texts[c.doc_id]) for c in result.ranked_chunks()])
+    # Independent count: the prompts' common prefix, the rest of each prompt counted per pair.
+    first = prompts[0].ids
+    common = next(n for n in range(len(first)) if any(len(p.ids) <= n + 1 or p.ids[n] != first[n] for p in prompts))
+    assert common > 20 and stats.scored == len(prompts) > 3
+    assert stats.model_tokens == stats.prompt_tokens - common * (stats.scored - 1)
+    assert stats.tokens_per_s == pytest.approx(stats.model_tokens / stats.latency_s)
+
+
 def test_second_run_comes_from_the_cache_and_matches(tiny_scorer):
     ranker = Ranker(tiny_scorer)
     first = ranker.rank(QUERY, INSTR, _docs(), ChunkSettings(tokens=64, overlap=8))

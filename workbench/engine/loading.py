@@ -18,6 +18,8 @@ import torch
 from .prompt import DEFAULT_MAX_LENGTH
 from .scorer import Scorer
 from .types import (
+    BACKEND_APIS,
+    BACKEND_SCORES,
     DEFAULT_DEVICE,
     DEFAULT_DTYPE,
     DEFAULT_MODEL,
@@ -50,17 +52,27 @@ class LoadOptions:
     batch_tokens: int | None = None
     revision: str | None = None
     offline: bool = False  # never try the network (HF_HUB_OFFLINE=1 has the same effect)
+    # Rerank servers to score through instead of a local model; `model` then names the tokenizer.
+    backend: tuple[str, ...] = ()
+    backend_api: str = "auto"  # auto | vllm | vllm-score | rerank (see engine/remote/protocol.py)
+    backend_scores: str = "probability"  # what the server's number is: probability | logit
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
             ("device", self.device, DEVICES),
             ("dtype", self.dtype, DTYPES),
             ("quantize", self.quantize, QUANTIZATIONS),
+            ("backend-api", self.backend_api, BACKEND_APIS),
+            ("backend-scores", self.backend_scores, BACKEND_SCORES),
         ):
             if value not in allowed:
                 raise ValueError(f"--{name} must be one of {', '.join(allowed)} (got {value!r})")
         if self.max_length < 64:
             raise ValueError(f"--max-length must be at least 64 tokens (got {self.max_length})")
+        if self.backend:
+            from .remote import check_urls
+
+            check_urls(self.backend)
 
 
 def resolve_device(requested: str) -> tuple[str, str]:
@@ -98,6 +110,8 @@ def load_scorer(options: LoadOptions, progress: Progress | None = None) -> Score
     """Load the named reranker, or the default one with the offline fallback behind it."""
     say = progress or (lambda _msg: None)
     quiet_libraries()
+    if options.backend:
+        return _connect_backend(options, say)
     if options.model is not None:
         return _load_reranker(options.model, options, say)
     try:
@@ -105,6 +119,26 @@ def load_scorer(options: LoadOptions, progress: Progress | None = None) -> Score
     except ModelLoadError as e:
         say(f"{DEFAULT_MODEL} unavailable; loading the offline fallback")
         return load_fallback(options, reason=str(e))
+
+
+def _connect_backend(options: LoadOptions, say: Progress) -> Scorer:
+    from transformers import AutoTokenizer
+
+    from .remote import BackendUnavailable, connect
+
+    offline = options.offline or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+
+    def tokenizer_of(source: str):
+        local = Path(source).expanduser()
+        where = local if local.is_dir() else source
+        return AutoTokenizer.from_pretrained(where, trust_remote_code=False, local_files_only=offline and not local.is_dir())
+
+    say(f"connecting to {', '.join(options.backend)}")
+    try:
+        return connect(options.backend, options.backend_api, options.backend_scores, options.model,
+                       options.max_length, tokenizer_of)
+    except BackendUnavailable as e:
+        raise ModelLoadError(str(e)) from None
 
 
 def load_fallback(options: LoadOptions, reason: str) -> Scorer:

@@ -58,9 +58,16 @@ class Ranker:
         self.scorer = scorer
         self.cache = cache if cache is not None else MemoryScoreCache()
         self.chunker = Chunker(scorer.tokenizer, window=scorer.max_chunk_tokens)
-        # Prompts already built, by (instruction, query, text): re-showing a ranking or editing one
-        # document must not re-tokenise every chunk of every document.
-        self._prompts: OrderedDict[tuple[str, str, str], Prompt] = OrderedDict()
+        # Prompts already built, with their cache keys, by (instruction, query, text): re-showing a
+        # ranking or editing one document must not re-tokenise nor re-hash every chunk.
+        self._prompts: OrderedDict[tuple[str, str, str], tuple[Prompt, str]] = OrderedDict()
+
+    def forget_prompts(self) -> None:
+        """Drop the prompts built so far and what the scorer remembers of their texts. The app
+        re-ranks the same texts and gains from both; a corpus job never sees a text twice, and
+        keeping them would grow with the corpus (~70 MB per 20,000 prompts)."""
+        self._prompts.clear()
+        self.scorer.forget_texts()
 
     def chunk(self, document: Document, settings: ChunkSettings) -> list[ChunkSpan]:
         return self.chunker.chunk(document.id, document.text, settings)
@@ -90,7 +97,7 @@ class Ranker:
             for span in self.chunk(doc, chunking):
                 spans.append(span)
                 texts.append(span.text_of(doc.text))
-        prompts = self._build_prompts(instruction, query, texts)
+        prompts, keys = self._build_prompts(instruction, query, texts)
         stats = RunStats(pairs=len(prompts))
         scores: list[ChunkScore | None] = [None] * len(prompts)
 
@@ -104,7 +111,6 @@ class Ranker:
                 on_progress(RankProgress(new, sum(s is not None for s in scores), len(scores)))
 
         fingerprint = self.scorer.info.fingerprint()
-        keys = [prompt_key(p) for p in prompts]
         known = self.cache.get_many(fingerprint, list(dict.fromkeys(keys)))
         hits = [(i, known[k]) for i, k in enumerate(keys) if k in known]
         stats.cached = len(hits)
@@ -123,6 +129,8 @@ class Ranker:
                 report(done, cached=False)
         except Cancelled:
             cancelled = True
+        if stats.scored:
+            stats.model_tokens = self.scorer.computed_tokens([prompts[i] for i in todo if scores[i] is not None])
         stats.latency_s = time.perf_counter() - started
         return RankResult(
             query=query,
@@ -136,19 +144,23 @@ class Ranker:
             cancelled=cancelled,
         )
 
-    def _build_prompts(self, instruction: str, query: str, texts: list[str]) -> list[Prompt]:
-        keys = [(instruction, query, t) for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._prompts))
+    def _build_prompts(self, instruction: str, query: str, texts: list[str]) -> tuple[list[Prompt], list[str]]:
+        """Each text's prompt and score-cache key, building only those not built before."""
+        memo = self._prompts
+        names = [(instruction, query, t) for t in texts]
+        missing = list(dict.fromkeys(k for k in names if k not in memo))
         if missing:
             built = self.scorer.build_prompts(instruction, query, [k[2] for k in missing])
-            self._prompts.update(zip(missing, built))
-        prompts = []
-        for k in keys:
-            self._prompts.move_to_end(k)
-            prompts.append(self._prompts[k])
-        while len(self._prompts) > PROMPT_MEMORY:
-            self._prompts.popitem(last=False)
-        return prompts
+            memo.update((k, (p, prompt_key(p))) for k, p in zip(missing, built))
+        prompts, keys = [], []
+        for k in names:
+            memo.move_to_end(k)
+            prompt, key = memo[k]
+            prompts.append(prompt)
+            keys.append(key)
+        while len(memo) > PROMPT_MEMORY:
+            memo.popitem(last=False)
+        return prompts, keys
 
     def _chunk_score(self, span: ChunkSpan, prompt: Prompt, logit: float, cached: bool) -> ChunkScore:
         return ChunkScore(

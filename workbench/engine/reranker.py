@@ -122,6 +122,15 @@ class Qwen3Reranker(Scorer):
             pending.pop(0)
             yield list(zip(batch, logits))
 
+    def forget_texts(self) -> None:
+        if self.builder is not None:
+            self.builder.forget_documents()
+
+    def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
+        """The head all pairs share is run once per call, not once per pair."""
+        shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
+        return sum(p.tokens - shared for p in prompts) + shared
+
     def _shared_head(self, prompts: Sequence[Prompt]) -> SharedPrefix | None:
         shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
         if not shared:

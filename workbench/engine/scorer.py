@@ -53,6 +53,14 @@ class Scorer(ABC):
     def probability(self, logit: float) -> float:
         ...
 
+    def forget_texts(self) -> None:
+        """Drop what was remembered about texts seen (token ids kept to build prompts faster):
+        a job that never sees a text twice keeps its memory flat. Nothing by default."""
+
+    def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
+        """Tokens the model runs to score `prompts` in one call (what tokens/s should count)."""
+        return sum(p.tokens for p in prompts)
+
     def decode(self, prompt: Prompt) -> str:
         return self.tokenizer.decode(list(prompt.ids), skip_special_tokens=False)
 

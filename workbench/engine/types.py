@@ -14,6 +14,9 @@ AGGREGATES: tuple[str, ...] = ("max", "first", "mean", "topk")
 DEVICES: tuple[str, ...] = ("auto", "cuda", "cpu")
 DTYPES: tuple[str, ...] = ("auto", "bf16", "fp16", "fp32")
 QUANTIZATIONS: tuple[str, ...] = ("none", "8bit", "4bit")
+# Rerank server APIs (engine/remote/protocol.py) and how to read the number a server answers.
+BACKEND_APIS: tuple[str, ...] = ("auto", "vllm", "vllm-score", "rerank")
+BACKEND_SCORES: tuple[str, ...] = ("probability", "logit")
 
 # Every default is written here once; settings, CLI help, the app and the store read them.
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
@@ -59,6 +62,8 @@ class Prompt:
     ids: tuple[int, ...]
     truncated: bool = False
     kept_chars: int | None = None
+    # (query text, document text) as a rerank server is sent them; None for local models.
+    texts: tuple[str, str] | None = field(default=None, compare=False)
 
     @property
     def tokens(self) -> int:
@@ -88,7 +93,7 @@ class ModelInfo:
     """What was loaded and how: shown in the UI, written to JSON output and to the run log."""
 
     model_id: str  # what the user named (hub id or path), or the fallback's name
-    kind: Literal["qwen3-reranker", "embedding-fallback"]
+    kind: Literal["qwen3-reranker", "embedding-fallback", "remote-reranker"]
     device: str
     dtype: str
     quantization: str = "none"
@@ -97,6 +102,9 @@ class ModelInfo:
     attn_implementation: str | None = None
     fallback_reason: str | None = None  # set when the offline fallback stands in for a reranker
     choices: tuple[str, ...] = ()  # how auto settings were resolved, for display
+    backend: str | None = None  # a rerank server's kind, version and address ("vllm 0.11.0 at ...")
+    # What else decides a remote model's numbers (API, score scale): part of the cache identity.
+    backend_identity: str | None = None
 
     @property
     def is_fallback(self) -> bool:
@@ -104,9 +112,11 @@ class ModelInfo:
 
     def fingerprint(self) -> str:
         """Identity for caches: same fingerprint + same prompt ids must give the same logit."""
-        return "|".join(
-            [self.kind, self.model_id, self.revision or "-", self.dtype, self.quantization, self.device]
-        )
+        parts = [self.kind, self.model_id, self.revision or "-", self.dtype, self.quantization, self.device]
+        if self.backend_identity:
+            # Not the URL: replicas of one model share their cached scores.
+            parts.append(self.backend_identity)
+        return "|".join(parts)
 
     def to_dict(self) -> dict:
         return {
@@ -120,6 +130,7 @@ class ModelInfo:
             "attn_implementation": self.attn_implementation,
             "fallback": self.is_fallback,
             "fallback_reason": self.fallback_reason,
+            "backend": self.backend,
         }
 
 
@@ -159,13 +170,17 @@ class RunStats:
     pairs: int = 0  # chunk-query pairs in the run
     scored: int = 0  # pairs sent to the model (the rest came from a cache)
     cached: int = 0
-    prompt_tokens: int = 0  # tokens sent to the model (cache hits excluded)
+    prompt_tokens: int = 0  # tokens in the prompts sent to the model (cache hits excluded)
+    # Tokens the model actually ran: a prompt head shared by every pair counts once (it is
+    # computed once), so tokens/s is the model's real rate. 0: not known (older logged runs).
+    model_tokens: int = 0
     latency_s: float = 0.0  # wall time of the whole run
     first_result_s: float | None = None  # wall time to the first batch of scores
 
     @property
     def tokens_per_s(self) -> float:
-        return self.prompt_tokens / self.latency_s if self.latency_s > 0 else 0.0
+        tokens = self.model_tokens or self.prompt_tokens
+        return tokens / self.latency_s if self.latency_s > 0 else 0.0
 
 
 @dataclass

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class Candidate:
     label: str
     text: str | None  # None: the default instruction (each query's own, when it has one)
+    first_stage: str | None = None  # "bm25"/"embedding": a first stage's ranking, not the reranker's
 
 
 @dataclass
@@ -74,7 +75,8 @@ def report(results: list[CandidateResult], queries: list[JudgedQuery], k: int, m
             notes.append(f"{len(missing)} quer{'ies have' if len(missing) != 1 else 'y has'} no relevant "
                          f"{level}-level judgment and {'are' if len(missing) != 1 else 'is'} left out of "
                          f"{level}-level figures: {', '.join(missing)}")
-    shared = sum(1 for q in queries if q.instruction) if len(results) > 1 else 0
+    instructions = sum(not r.candidate.first_stage for r in results)  # a first stage has none to compare
+    shared = sum(1 for q in queries if q.instruction) if instructions > 1 else 0
     return {
         "model": model,
         "k": k,
@@ -92,6 +94,7 @@ def _instruction(r: CandidateResult, queries: list[JudgedQuery]) -> dict:
     return {
         "label": r.candidate.label,
         "instruction": r.candidate.text,
+        "first_stage": r.candidate.first_stage,
         "metrics": r.means,
         # The first relevant chunk's rank, without a cutoff (the figures earlier versions printed).
         "hit@1": sum(rank == 1 for rank in ranks.values()) / n,

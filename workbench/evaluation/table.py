@@ -15,6 +15,18 @@ def _p(value) -> str:
     return "n/a" if value is None else (f"{value:.3g}" if value >= 0.001 else "<0.001")
 
 
+def _first_stage(row: dict) -> str | None:
+    """What ranked a first-stage row (`eval --first-stage`): it has no model and no instruction."""
+    from workbench.first_stage import DESCRIPTIONS
+
+    method = row.get("first_stage")
+    return f"first stage: {DESCRIPTIONS.get(method, method)}" if method else None
+
+
+def _described(row: dict) -> str:
+    return _first_stage(row) or (row["instruction"] if row["instruction"] is not None else "(default instruction)")
+
+
 def print_report(data: dict, queries) -> None:
     for line in report_lines(data, queries):
         typer.echo(line)
@@ -31,7 +43,7 @@ def report_lines(data: dict, queries) -> list[str]:
         model += " (offline fallback)"
     echo(f"model: {model}   k={k}   {data['queries']} queries")
     for r in rows:
-        echo(f"  [{r['label']}] {r['instruction'] if r['instruction'] is not None else '(default instruction)'}")
+        echo(f"  [{r['label']}] {_described(r)}")
     echo("")
     # Per query: the rank of the first relevant chunk under each instruction.
     width = max(5, *(len(q.id) for q in queries))
@@ -68,6 +80,6 @@ def report_lines(data: dict, queries) -> list[str]:
             echo(f"({data['queries_with_own_instruction']} queries bring their own instruction and score the same under "
                  "every instruction; --override-query-instructions judges them too)")
     for r in rows:
-        echo(f"[{r['label']}] {model}: hit@1 {r['hit@1']:.2f}  hit@5 {r['hit@5']:.2f}  MRR {r['mrr']:.3f}  "
+        echo(f"[{r['label']}] {_first_stage(r) or model}: hit@1 {r['hit@1']:.2f}  hit@5 {r['hit@5']:.2f}  MRR {r['mrr']:.3f}  "
              f"over {data['queries']} queries")
     return lines

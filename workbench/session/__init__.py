@@ -7,6 +7,7 @@ from .controller import SessionInputError, Workbench
 from .history import ComparisonView, HistoryPage, RunHistory
 from .inputs import RunInputs, RunSettings
 from .listener import RunListener
+from .pacing import TypingPause
 from .recorder import NullRecorder, RunRecorder
 from .view_model import ResultsView, ViewOptions
 
@@ -21,6 +22,7 @@ __all__ = [
     "RunRecorder",
     "RunSettings",
     "SessionInputError",
+    "TypingPause",
     "ViewOptions",
     "Workbench",
 ]

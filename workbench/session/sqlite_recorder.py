@@ -106,7 +106,7 @@ class SqliteRecorder(RunRecorder):
             with self._lock:
                 return self.log.begin_run(
                     self._session(), inputs.query, inputs.instruction, list(inputs.documents),
-                    inputs.chunking, inputs.aggregate, inputs.top_k, model, run_fingerprint(template_hash()),
+                    inputs.chunking, inputs.aggregate, inputs.top_k, model, run_fingerprint(template_hash(), **_served_by(model)),
                 )
         except StoreError as e:
             self.notice(f"run log: this run is not recorded ({e})")
@@ -171,3 +171,8 @@ def open_recorder(db: Path | str | None, *, origin: str, session: str | None = N
         recorder.notice(f"run log unavailable, runs are not recorded ({e})")
         return recorder
     return SqliteRecorder(store, origin=origin, session=session, log_runs=log_runs, cache_scores=cache_scores)
+
+
+def _served_by(model) -> dict:
+    """A rerank server's identity, kept with the run (the runs table has no column for it)."""
+    return {"backend": model.backend, "backend_identity": model.backend_identity} if model.backend else {}

@@ -7,7 +7,7 @@ ties the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workbench.engine.ordering import rank_chunks, rank_documents
 from workbench.engine.types import ChunkScore, ChunkSpan, Document
@@ -48,6 +48,7 @@ class DocumentRow:
     chunks: int
     scored: int
     grade: int | None = None  # its relevance label for the query (see labelling.py)
+    first_stage_rank: int | None = None  # its rank by the first stage, when one is shown (first_stage_view.py)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class ResultsView:
     sort: str
     doc_filter: str | None
     grades: dict[tuple[str, int], int]  # relevance labels of the labelled chunks
+    first_stage: str | None = None  # the first stage shown next to the reranker ("bm25"...), if any
+    first_stage_ranks: dict[tuple[str, int], int] = field(default_factory=dict)  # chunk -> its first-stage rank
 
 
 def results_view(

@@ -120,6 +120,7 @@ def _assemble(run: dict, documents: list[tuple], chunks: list[tuple]) -> StoredR
             scored=run["scored"] or 0,
             cached=run["cached"] or 0,
             prompt_tokens=run["prompt_tokens"] or 0,
+            model_tokens=run.get("model_tokens") or 0,
             latency_s=run["latency_s"] or 0.0,
             first_result_s=run["first_result_s"],
         ),
@@ -142,4 +143,14 @@ def _model_of(run: dict) -> ModelInfo:
         attn_implementation=run["attn_implementation"],
         fallback_reason=run["fallback_reason"],
         choices=tuple(json.loads(run["model_choices"] or "[]")),
+        backend=_fingerprint_of(run).get("backend"),
+        backend_identity=_fingerprint_of(run).get("backend_identity"),
     )
+
+
+def _fingerprint_of(run: dict) -> dict:
+    try:
+        value = json.loads(run.get("fingerprint") or "{}")
+    except ValueError:  # a hand-edited or damaged row: the run still reads
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -18,6 +18,7 @@ from workbench.engine.types import ChunkSettings, Document, ModelInfo, RankResul
 from workbench.store import history, reading, sessions
 from workbench.store.compare import RunComparison, compare_runs
 from workbench.store.database import Store, utc_now
+from workbench.store.schema import MODEL_TOKENS_VERSION
 from workbench.store.errors import RunNotFoundError, SessionNotFoundError, StoreError
 from workbench.store.export import ExportFormat, export_runs
 from workbench.store.liveness import this_writer
@@ -185,6 +186,8 @@ class RunLog:
                     stats.prompt_tokens, run_id,
                 ],
             )
+            if self.store.schema_version >= MODEL_TOKENS_VERSION:  # (tests write older layouts too)
+                db.execute("UPDATE runs SET model_tokens = ? WHERE id = ?", [stats.model_tokens, run_id])
 
     def log_result(
         self, session_id: int, documents: Sequence[Document], result: RankResult, fingerprint: dict

@@ -256,13 +256,22 @@ def _v4_relevance_labels(db: Database) -> None:
     )
 
 
+def _v5_model_tokens(db: Database) -> None:
+    """Tokens the model ran for a run: the prompt head every pair shares is computed once, so
+    this is less than prompt_tokens and is what tokens/s counts (NULL: logged before this step)."""
+    db.execute("ALTER TABLE runs ADD COLUMN model_tokens INTEGER")
+
+
 SCHEMA_STEPS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_interrupted_runs,
     _v3_session_origin,
     _v4_relevance_labels,
+    _v5_model_tokens,
 ]
 # From this version on, runs carry writer_pid / writer_host / writer_process.
 WRITER_COLUMNS_VERSION = 2
 # From this version on, sessions carry origin.
 SESSION_ORIGIN_VERSION = 3
+# From this version on, runs carry model_tokens.
+MODEL_TOKENS_VERSION = 5

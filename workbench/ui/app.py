@@ -24,7 +24,7 @@ from workbench.engine.loading import load_scorer
 from workbench.engine.prompt import check_chunk_fits
 from workbench.engine.scorer import Scorer
 from workbench.engine.types import DEFAULT_MODEL
-from workbench.session import RunRecorder, RunSettings, Workbench
+from workbench.session import RunRecorder, RunSettings, TypingPause, Workbench
 from workbench.session.sqlite_recorder import open_recorder
 
 from .app_parts import W
@@ -35,11 +35,11 @@ from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
 from .history_actions import HistoryActions
 from .label_actions import LabelActions
-from .messages import ModelLoaded, ModelLoadProgress, RecorderReady, RunFinished, RunProgress, RunStarted, WorkerNotice
+from .messages import ModelLoaded, ModelLoadProgress, RecorderReady, RunFinished, RunProgress, RunStarted
 from .output_actions import OutputActions
 from .presets import InstructionPresets, StorePresets
 from .query_set_actions import QuerySetActions
-from .restore import restore_last_launch
+from .restore import restore_last_launch, start_with_starter_query
 from .scoring import PostingListener
 from .screens.help import FALLBACK_BANNER
 from .screens.main import MainScreen
@@ -80,6 +80,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.recorder_ready = False
         self.touched = False  # the user edited something: a late restore must not undo it
         self._debounce: Timer | None = None
+        self.typing_pause = TypingPause(config.debounce_s)  # adaptive unless a pause was set
         self._score_worker: Worker | None = None
         self.last_edit_at: float | None = None  # perf_counter() marks, read by benchmarks/ui_latency.py
         self.timeline: dict[str, float] = {}
@@ -96,7 +97,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.notify(problem, title="Skipped", severity="warning", timeout=10)
         self.refresh_views()
         self.load_query_set()
-        name = self.config.load_options.model or f"{DEFAULT_MODEL} (offline fallback if unavailable)"
+        name = self.config.model_name() or f"{DEFAULT_MODEL} (offline fallback if unavailable)"
         self.widget(StatusBar).loading(name)
         self.say(f"Loading {name}… you can edit meanwhile.", busy=True)
         self.load_model()
@@ -135,6 +136,8 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.notify(notice, title="Run log", severity="warning", timeout=10)
         if message.last_run is not None and not self.touched:
             restore_last_launch(self, message.last_run)
+        elif self.config.starter_query and not self.touched and not self.session.query.strip():
+            start_with_starter_query(self)
 
     def load_other_model(self, **changes) -> None:
         """Load another model (or the same with another dtype or quantization); a pinned A stays,
@@ -154,7 +157,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         if self.model_state == "loading":
             return
         self.model_state, self.session.ranker = "loading", None
-        self.widget(StatusBar).loading(self.config.load_options.model or "default reranker")
+        self.widget(StatusBar).loading(self.config.model_name() or "default reranker")
         self.say("Loading the model again…", busy=True)
         self.load_model()
 
@@ -218,11 +221,11 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         return self._debounce is not None
 
     def schedule_run(self, delay: float | None = None) -> None:
-        """Start a run once edits pause for `debounce_s` (every edit restarts the wait)."""
+        """Start a run once edits pause (session/pacing.py says how long; every edit restarts the wait)."""
         if self._debounce is not None:
             self._debounce.stop()
         # Never 0: Textual's timer divides by its interval when it fires late.
-        self._debounce = self.set_timer(max(0.001, self.config.debounce_s if delay is None else delay), self.start_run)
+        self._debounce = self.set_timer(max(0.001, self.typing_pause.delay_s() if delay is None else delay), self.start_run)
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -284,6 +287,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         if not self.session.accept_finished(message.generation, message.result):
             return
         stats = message.result.stats
+        self.typing_pause.observe(stats)
         self.widget(StatusBar).run_done(stats, message.memory)
         took = "" if self.config.hide_volatile else f" in {stats.latency_s:.2f} s"
         self.say(f"Ranked {len(message.result.documents)} documents, {stats.pairs} chunks{took} ({stats.cached} from cache).")
@@ -291,9 +295,6 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.refresh_ab()
         self.rescore_query_set()
         self.timeline["complete"] = perf_counter()
-
-    def on_worker_notice(self, message: WorkerNotice) -> None:
-        self.notify(message.text, severity=message.severity, timeout=8)
 
     def on_unmount(self) -> None:
         self.session.recorder.close()

@@ -60,3 +60,6 @@ class AppPart(App[None]):
 
     def load_other_model(self, **changes: object) -> None:
         raise NotImplementedError
+
+    def set_first_stage(self, method: str) -> None:
+        raise NotImplementedError

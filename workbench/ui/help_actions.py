@@ -75,6 +75,7 @@ class HelpAndPalette(AppPart):
         yield "Copy selected chunk", "To the clipboard (OSC 52, works over SSH)", self.action_copy_chunk
         yield "Copy ranking as CSV", "To the clipboard (ctrl+g)", self.action_copy_ranking
         yield "Export results…", "JSON, JSONL or CSV file (ctrl+s)", self.action_export
+        yield "Export setup…", "Model, instruction, chunking as TOML: score --setup, load_setup, LangChain, LlamaIndex", self.action_export_setup
         yield "Inspect prompt", "What the model saw for the selected chunk (i)", self.action_inspect_prompt
         for sort in ("score", "document", "position"):
             yield f"Sort chunks by {sort}", "Ranking pane order", partial(self._set_sort, sort)
@@ -84,11 +85,16 @@ class HelpAndPalette(AppPart):
         for how in AGGREGATES:
             yield f"Aggregate: {how}", "Document score from chunk scores", partial(self._set_aggregate, how)
         yield "History…", "This session's runs: reopen one, compare two (F5)", self.action_history
+        for method in ("none", "bm25", "embedding"):
+            yield f"First stage: {method}", "Its rank next to the reranker's: what reranking moved (b)", partial(self.set_first_stage, method)
         yield "Score distribution and cut-off", "Histogram; with labels the best F1 threshold (d)", self.action_score_distribution
         yield "Instructions tried…", "Best so far under your labels; restore one (F6)", self.action_tried_instructions
         yield "Compare with the previous run", "Rank moves, Kendall tau, top-k overlap (F9)", self.action_compare_previous
         yield "Reload model", "Load the model again (after a failure)", self.action_reload_model
         yield "Load another model…", "Hub id or local directory; a pinned A stays for A/B", self.action_switch_model
+        yield "Score through a rerank server…", "vLLM or a /rerank server (URLs, comma-separated)", self.action_switch_backend
+        if self.config.load_options.backend:
+            yield "Score with a local model", "Stop using the rerank server", partial(self.load_other_model, backend=())
         for how in QUANTIZATIONS:
             yield f"Quantize: {how}", "Load the model again with bitsandbytes 8-bit / 4-bit (GPU)", partial(self.load_other_model, quantize=how)
         for dtype in DTYPES:
@@ -113,6 +119,14 @@ class HelpAndPalette(AppPart):
             InputDialog("Load another reranker: a hub id or a local directory", value=current,
                         hint="enter load (a pinned A stays, so F7 compares the models) · escape cancel"),
             lambda model: self.load_other_model(model=model) if model else None,
+        )
+
+    def action_switch_backend(self) -> None:
+        current = ", ".join(self.config.load_options.backend) or "http://127.0.0.1:8000"
+        self.push_screen(
+            InputDialog("Score through rerank servers: base URLs, comma-separated", value=current,
+                        hint="enter connect (the model setting names the tokenizer; unset: the server's model) · escape cancel"),
+            lambda urls: self.load_other_model(backend=tuple(u.strip() for u in urls.split(",") if u.strip())) if urls else None,
         )
 
     def action_model_details(self) -> None:

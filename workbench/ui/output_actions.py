@@ -89,6 +89,29 @@ class OutputActions(AppPart):
     def on_export_done(self, message: ExportDone) -> None:
         self.notify(message.text, title="Exported")
 
+    def action_export_setup(self) -> None:
+        """The last complete ranking's setup as a file for `score --setup`, `load_setup` and the adapters."""
+        if self.session.result is None:
+            self.notify("No complete ranking yet: its setup is what gets exported.", severity="warning")
+            return
+        self.push_screen(InputDialog("Export the setup of the last complete ranking", value=str(Path.cwd() / "rerank-setup.toml"),
+                                     hint=".toml or .json · → completes the path · enter write · escape cancel", paths=True),
+                         self._export_setup_to)
+
+    def _export_setup_to(self, raw: str | None) -> None:
+        from workbench.setup_file import SetupError, setup_comment, setup_from_run, write_setup
+
+        result = self.session.result
+        if not raw or result is None:
+            return
+        setup, notes = setup_from_run(result)
+        try:
+            path = write_setup(setup, Path(raw), setup_comment(self.session.reopened_run, result.query))
+        except SetupError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.notify(" ".join([f"Wrote the setup to {path}.", *notes]), title="Exported")
+
     # -- prompt inspection --------------------------------------------------------------------
 
     def action_inspect_prompt(self) -> None:

@@ -33,3 +33,12 @@ def restore_last_launch(app: WorkbenchApp, run: StoredRun) -> None:
     app.notify(f"Restored from your last session: {what}. `workbench --new` starts clean.",
                title="Welcome back", timeout=8)
     app.schedule_run(0)
+
+
+def start_with_starter_query(app: WorkbenchApp) -> None:
+    """A first launch shows a ranking without any typing: the starter query (scripts/launch gives
+    one for the sample documents) is filled in and scored as soon as the model is ready."""
+    app.session.set_query(app.config.starter_query)
+    app.main.load_inputs(app.session.query, app.session.instruction, app.session.settings)
+    app.notify(f"Example query: “{app.config.starter_query}”. Type your own in the query box.", title="Welcome", timeout=8)
+    app.schedule_run(0)

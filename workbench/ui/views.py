@@ -7,8 +7,12 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
+from textual.message import Message
 
 from workbench.ab_compare import render
+from workbench.first_stage import DESCRIPTIONS, FirstStageRanking
+from workbench.session.first_stage_view import FirstStageRequest, FirstStageView, with_first_stage
 from workbench.session.live_metrics import live_metrics, metrics_line
 
 from .app_parts import AppPart
@@ -28,6 +32,14 @@ if TYPE_CHECKING:
 REFRESH_S = 0.2  # the views redraw at most this often while scores stream in
 
 
+class FirstStageRanked(Message):
+    """A first stage's ranking of the chunks on screen, computed off the UI thread."""
+
+    def __init__(self, key: tuple, ranking: FirstStageRanking) -> None:
+        super().__init__()
+        self.key, self.ranking = key, ranking
+
+
 class ViewUpdates(AppPart):
     """Mixed into WorkbenchApp: draws `self.session` into the widgets; holds no state of its own
     beyond the redraw timer."""
@@ -36,6 +48,7 @@ class ViewUpdates(AppPart):
     _last_refresh = 0.0
     _metrics_key: tuple | None = None  # (result, labels) the metrics text was computed for
     _metrics_text = ""
+    _first_stage: FirstStageView | None = None
 
     def request_refresh(self) -> None:
         """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst)."""
@@ -55,14 +68,16 @@ class ViewUpdates(AppPart):
         session = self.session
         if session.scores and "started" in self.timeline and "first_rows" not in self.timeline:
             self.timeline["first_rows"] = perf_counter()
-        view = session.view()
+        view = with_first_stage(session.view(), *self._first_stage_now())
         texts = {d.id: d.text for d in session.documents}
-        self.widget(ChunkList).show(view.chunks, view.ranks, texts, view.capacity, view.grades)
-        self.widget(DocList).set_rows(view.documents)
+        self.widget(ChunkList).show(view.chunks, view.ranks, texts, view.capacity, view.grades,
+                                    view.first_stage, view.first_stage_ranks)
+        self.widget(DocList).show(view.documents, view.first_stage)
         where = f"only {view.doc_filter}" if view.doc_filter else "all documents"
         self.widget(RankingPane).set_info(
             Text.assemble(
                 (f"{len(view.chunks)} chunks · sorted by {view.sort} · {where}", "bold"),
+                (self._first_stage_note(view.first_stage), "bold"),
                 (f" · {self.labelled_metrics()}" if view.grades or any(r.grade for r in view.documents) else "", "bold green"),
                 ("   s sort · f filter · space this document only · enter show in text · 0-3 label · i prompt", "dim"),
             )
@@ -70,6 +85,46 @@ class ViewUpdates(AppPart):
         self.widget(HeatMap).show(view.strips, session.options.selected)
         self._show_selected(scroll=False)
         self.widget(DocumentTable).show(session.documents, {k: len(v) for k, v in session.spans.items()}, session.edited)
+
+    # -- the first stage next to the reranker (b) ------------------------------------------
+
+    @property
+    def first_stage(self) -> FirstStageView:
+        if self._first_stage is None:
+            self._first_stage = FirstStageView()
+        return self._first_stage
+
+    def action_cycle_first_stage(self) -> None:
+        self.set_first_stage(self.first_stage.cycle())
+
+    def set_first_stage(self, method: str) -> None:
+        """Show `method`'s rank ("none", "bm25" or "embedding") next to the reranker's."""
+        self.first_stage.choose(method)
+        self.notify(f"First stage: {DESCRIPTIONS[method]}; its rank → the reranker's in the ranking pane."
+                    if method != "none" else "First stage off.", timeout=4)
+        self.refresh_views()
+
+    def _first_stage_now(self) -> tuple[str, FirstStageRanking | None]:
+        """The first stage on and its ranking of the chunks on screen (None until computed)."""
+        request = self.first_stage.request(self.session)
+        if request is not None:
+            self._rank_first_stage(request)
+        return self.first_stage.method, self.first_stage.ranking()
+
+    def _first_stage_note(self, method: str | None) -> str:
+        if method is None:
+            return ""
+        return f" · {method} rank→reranker's" + (" (ranking…)" if self.first_stage.pending() else "")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="first-stage", name="first stage")
+    def _rank_first_stage(self, request: FirstStageRequest) -> None:
+        self.post_message(FirstStageRanked(request.key, request.compute()))
+
+    def on_first_stage_ranked(self, message: FirstStageRanked) -> None:
+        if self.first_stage.accept(message.key, message.ranking):
+            self.refresh_views()
+
+    # -- selection ------------------------------------------------------------------------
 
     def select_chunk(self, doc_id: str, index: int, *, show_text: bool = False) -> None:
         self.session.select((doc_id, index))

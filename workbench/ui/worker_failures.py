@@ -12,6 +12,7 @@ from workbench.session import SessionInputError
 from workbench.store import StoreError
 
 from .app_parts import AppPart
+from .messages import WorkerNotice
 from .presets import PresetError
 from .widgets.status_bar import StatusBar
 
@@ -42,3 +43,7 @@ class WorkerFailures(AppPart):
             self.notify(text, title="Scoring failed", severity="error", timeout=15)
         else:
             self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error", timeout=10)
+
+    def on_worker_notice(self, message: WorkerNotice) -> None:
+        """A worker's word for the user that is not a failure (a run not recorded, say)."""
+        self.notify(message.text, severity=message.severity, timeout=8)

@@ -11,8 +11,10 @@ from workbench.session.view_model import DocumentRow
 from ..heat import score_bar
 from .line_list import LineList
 
-# The sort a click on each chunk-list header selects.
-HEADER_SORTS = ("score", "score", "score", "document", "position", "position", "score")
+# The sort a click on each chunk-list header selects (any other column: score).
+HEADER_SORTS = {"document": "document", "chunk": "position", "at": "position"}
+SHIFT_WIDTH = 10  # the first-stage column: "1234→5678"
+SHIFT_TITLES = {"bm25": "bm25→#", "embedding": "emb→#"}
 
 
 def snippet(text: str, width: int) -> str:
@@ -28,6 +30,22 @@ def score_text(score: float) -> Text:
     return score_bar(score, 4) + Text(f" {score:.3f} ")
 
 
+def shift_text(before: int | None, after: int | None) -> Text:
+    """The move from the first stage's rank to the reranker's, "9→1" (green up, red down)."""
+    if before is None:
+        return Text(f"{'…':<{SHIFT_WIDTH}}", style="dim")
+    cell = f"{before}→{'…' if after is None else after}"
+    style = "dim" if after is None or after == before else ("green" if after < before else "red")
+    return Text(f"{clip(cell, SHIFT_WIDTH - 1):<{SHIFT_WIDTH}}", style=style)
+
+
+def with_shift_column(columns: tuple[tuple[str, int], ...], first_stage: str | None) -> tuple[tuple[str, int], ...]:
+    """The columns with the first stage's right after the rank, when one is shown."""
+    if first_stage is None:
+        return columns
+    return (columns[0], (SHIFT_TITLES.get(first_stage, first_stage), SHIFT_WIDTH), *columns[1:])
+
+
 def grade_text(grade: int | None) -> Text:
     """A relevance label as one cell and a space: the grade 0-3, or a dim dot when unlabelled."""
     return Text("· ", style="dim") if grade is None else Text(f"{grade} ", style="bold" if grade else "dim")
@@ -41,6 +59,8 @@ class ChunkList(LineList[ChunkScore]):
         Binding("enter", "select", "Chunk list: show the chunk in its document", id="ranking.show", show=False),
         Binding("s", "app.cycle_sort", "Sort by score / document / position", id="ranking.sort", show=False),
         Binding("f", "app.cycle_filter", "Filter: one document at a time, then all", id="ranking.filter", show=False),
+        Binding("b", "app.cycle_first_stage", "First stage's rank next to the reranker's: off / BM25 / embedding",
+                id="ranking.first-stage", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -48,11 +68,20 @@ class ChunkList(LineList[ChunkScore]):
         self.ranks: dict[tuple[str, int], int] = {}
         self.texts: dict[str, str] = {}
         self.grades: dict[tuple[str, int], int] = {}
+        self.first_stage_ranks: dict[tuple[str, int], int] | None = None  # None: no first-stage column
 
     def show(self, rows: list[ChunkScore], ranks: dict[tuple[str, int], int], texts: dict[str, str], capacity: int = 0,
-             grades: dict[tuple[str, int], int] | None = None) -> None:
+             grades: dict[tuple[str, int], int] | None = None, first_stage: str | None = None,
+             first_stage_ranks: dict[tuple[str, int], int] | None = None) -> None:
+        """`first_stage` ("bm25"...) adds a column with each chunk's move from its first-stage rank."""
         self.ranks, self.texts, self.grades = ranks, texts, grades or {}
+        self.COLUMNS = with_shift_column(type(self).COLUMNS, first_stage)
+        self.first_stage_ranks = (first_stage_ranks or {}) if first_stage else None
         self.set_rows(rows, capacity)
+
+    def sort_for_column(self, column: int) -> str:
+        """The sort a click on header number `column` selects."""
+        return HEADER_SORTS.get(self.COLUMNS[column][0], "score")
 
     def row_key(self, row: ChunkScore) -> tuple[str, int]:
         return (row.doc_id, row.chunk.index)
@@ -63,8 +92,11 @@ class ChunkList(LineList[ChunkScore]):
     def render_row(self, c: ChunkScore, index: int, width: int) -> Text:
         span = c.chunk
         used = sum(w for _, w in self.COLUMNS)
+        rank = self.ranks.get((c.doc_id, span.index))
+        shift = () if self.first_stage_ranks is None else (shift_text(self.first_stage_ranks.get((c.doc_id, span.index)), rank),)
         return Text.assemble(
-            f"{self.ranks.get((c.doc_id, span.index), ''):<4}",
+            f"{'' if rank is None else rank:<4}",
+            *shift,
             score_text(c.score),
             grade_text(self.grades.get((c.doc_id, span.index))),
             f"{clip(c.doc_id, 15):<16}",
@@ -84,6 +116,11 @@ class DocList(LineList[DocumentRow]):
         Binding("space", "select", "Document ranking: show only this document's chunks (again: all)", id="ranking.doc-filter", show=False)
     ]
 
+    def show(self, rows: list[DocumentRow], first_stage: str | None = None) -> None:
+        """`first_stage` ("bm25"...) adds a column with each document's move from its first-stage rank."""
+        self.COLUMNS = with_shift_column(type(self).COLUMNS, first_stage)
+        self.set_rows(rows)
+
     def row_key(self, row: DocumentRow) -> str:
         return row.doc_id
 
@@ -93,4 +130,6 @@ class DocList(LineList[DocumentRow]):
         rank = f"{index + 1:<4}" if r.score is not None else "    "
         used = sum(w for _, w in self.COLUMNS)
         grade = grade_text(r.grade)
-        return Text.assemble(rank, score, grade, f"{count:<8}", clip(r.doc_id, max(4, width - used - 1)))
+        shift = () if len(self.COLUMNS) == len(type(self).COLUMNS) else (
+            shift_text(r.first_stage_rank, index + 1 if r.score is not None else None),)
+        return Text.assemble(rank, *shift, score, grade, f"{count:<8}", clip(r.doc_id, max(4, width - used - 1)))

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.message import Message
 
-from .chunk_list import HEADER_SORTS, ChunkList, DocList
+from .chunk_list import ChunkList, DocList
 from .fit_label import FitLabel
 from .line_list import LineList
 
@@ -61,4 +61,4 @@ class RankingPane(Vertical):
     @on(LineList.HeaderClicked, "#chunk-table")
     def _header_clicked(self, event: LineList.HeaderClicked) -> None:
         event.stop()
-        self.post_message(self.SortBy(HEADER_SORTS[event.value]))
+        self.post_message(self.SortBy(self.query_one(ChunkList).sort_for_column(event.value)))

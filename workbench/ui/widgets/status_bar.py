@@ -107,6 +107,8 @@ class StatusBar(Static):
         setup = f"{info.device} {info.dtype}" if level < 4 else info.device
         if info.quantization != "none":
             setup += f" {info.quantization}"
+        if info.backend:  # which server software answered, and where
+            setup = info.backend if level < 2 else info.backend.split(" at ")[0]
         text.append(f"{sep}{setup}")
         text.append(f"{sep}mem {MASK if self.hide_volatile else human_bytes(self.memory)}")
         if self.stats is not None:

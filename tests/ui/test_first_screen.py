@@ -1,0 +1,22 @@
+"""The first screen: a launch with a starter query shows a ranking without any typing; a query
+given on the command line wins over it."""
+
+from __future__ import annotations
+
+from ui_helpers import wait_ranked
+
+
+async def test_a_starter_query_is_ranked_without_typing(make_app):
+    app = make_app(starter_query="moons of mars")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ranked(pilot, "moons of mars")
+        assert app.main.query_one("#query").text == "moons of mars"
+        assert any("Example query" in n for n, _ in app.notices)
+        assert app.session.result.documents  # ranked, nothing typed
+
+
+async def test_a_given_query_wins_over_the_starter(make_app):
+    app = make_app(query="espresso grind", starter_query="moons of mars")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ranked(pilot, "espresso grind")
+        assert not any("Example query" in n for n, _ in app.notices)
