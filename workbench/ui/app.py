@@ -30,7 +30,7 @@ from workbench.session.sqlite_recorder import open_recorder
 from .app_parts import W
 from .commands import WorkbenchCommands
 from .config import WorkbenchConfig
-from .cpu import reserve_a_core_for_the_ui
+from .cpu import threads_for_run
 from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
 from .history_actions import HistoryActions
@@ -121,8 +121,6 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             wanted = not self.config.fresh and recorder.restores_state
             self.post_message(RecorderReady(recorder, recorder.last_state() if wanted else None))
         scorer = self._preloaded or load_scorer(self.config.load_options, progress)
-        if scorer.info.device == "cpu":
-            reserve_a_core_for_the_ui()
         # torch and transformers leave a heap of long-lived objects: a full collection walks all
         # of them and froze the UI for ~250 ms mid-typing. Collect once now, while the user
         # waits anyway, and exempt what survives from later collections.
@@ -268,6 +266,8 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     @work(thread=True, exclusive=True, exit_on_error=False, group="score", name="scoring")
     def score(self, inputs) -> None:
         worker = get_current_worker()
+        if self.session.model is not None and self.session.model.device == "cpu":
+            threads_for_run(first_run=self.session.result is None and not self.touched)  # ui/cpu.py: why
         listener = PostingListener(self, self.session.memory_in_use)
         self.session.execute(inputs, listener, lambda: worker.is_cancelled)
 
