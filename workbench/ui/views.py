@@ -51,10 +51,12 @@ class ViewUpdates(AppPart):
     _first_stage: FirstStageView | None = None
 
     def request_refresh(self) -> None:
-        """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst)."""
-        if self._refresh_timer is not None:
+        """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst).
+        A run's first scores are drawn at once: they are what the user waits for after typing."""
+        first_scores = bool(self.session.scores) and "started" in self.timeline and "first_rows" not in self.timeline
+        if self._refresh_timer is not None and not first_scores:
             return
-        wait = self._last_refresh + REFRESH_S - perf_counter()
+        wait = 0.0 if first_scores else self._last_refresh + REFRESH_S - perf_counter()
         if wait <= 0:
             self.refresh_views()
         else:
