@@ -1,10 +1,11 @@
-"""The app: b in the ranking pane shows the first stage's rank next to the reranker's."""
+"""The app: b in the ranking pane shows the first stage's rank next to the reranker's.
+(A UI test: it lives with the others, tied to the locked Textual; see scripts/check-versions.)"""
 
 from __future__ import annotations
 
+import importlib.util
 import time
-
-from first_stage_docs import DOCS
+from pathlib import Path
 
 from workbench.engine.loading import LoadOptions
 from workbench.engine.types import ChunkSettings, Document
@@ -14,6 +15,12 @@ from workbench.ui.presets import StorePresets
 from workbench.ui.widgets.chunk_list import ChunkList, DocList
 
 QUERY = "visitor parking gate code"
+# The first-stage tests' small corpus (tests/first_stage/first_stage_docs.py), by path: that folder
+# is on sys.path only when its own tests are collected.
+_spec = importlib.util.spec_from_file_location("first_stage_docs", Path(__file__).parents[1] / "first_stage" / "first_stage_docs.py")
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+DOCS = _module.DOCS
 
 
 async def wait_for(pilot, condition, what: str, timeout: float = 30.0) -> None:
