@@ -174,9 +174,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.notify(
                 f"{info.fallback_reason or 'no reranker could be loaded'}. Scores are cosine similarity, "
                 "not probabilities; the instruction is ignored.",
-                title="Offline fallback in use",
-                severity="warning",
-                timeout=15,
+                title="Offline fallback in use", severity="warning", timeout=15,
             )
         self.say("Model ready.")
         self.start_run()
@@ -229,6 +227,8 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
 
     def start_run(self) -> None:
         self._debounce = None
+        if not self.main.is_attached:  # a timer that fired as the app closes: nothing to show it on
+            return
         if self.model_state != "loaded":
             if self.model_state == "loading":
                 self.say("The model is still loading; scoring starts when it is ready.", busy=True)
@@ -240,8 +240,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.refresh_views()
             self.say(Text(blocker, style="italic"))
             return
-        inputs = self.session.start_run()
-        if inputs is None:
+        if (inputs := self.session.start_run()) is None:
             return
         self.timeline = {"started": perf_counter()}
         self.say(f"Scoring {len(inputs.documents)} documents…", scoring=True)
