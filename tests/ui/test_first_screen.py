@@ -10,7 +10,9 @@ async def test_a_starter_query_is_ranked_without_typing(make_app):
     app = make_app(starter_query="moons of mars")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ranked(pilot, "moons of mars")
-        assert app.main.query_one("#query").text == "moons of mars"
+        editor = app.main.query_one("#query")
+        assert editor.text == "moons of mars"
+        assert editor.cursor_location == (0, len("moons of mars"))  # typing goes on after it
         assert any("Example query" in n for n, _ in app.notices)
         assert app.session.result.documents  # ranked, nothing typed
 

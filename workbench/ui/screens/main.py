@@ -125,8 +125,10 @@ class MainScreen(Screen):
     def load_inputs(self, query: str, instruction: str, settings: RunSettings) -> None:
         """Show inputs that are not an edit (a reopened or restored run): no Changed events."""
         with self.prevent(TextArea.Changed):
-            self.query_one("#query", PromptEditor).load_text(query)
-            self.query_one("#instruction", PromptEditor).load_text(instruction)
+            for selector, text in (("#query", query), ("#instruction", instruction)):
+                editor = self.query_one(selector, PromptEditor)
+                editor.load_text(text)
+                editor.move_cursor(editor.document.end)  # typing goes on where the text ends
         self.show_settings(settings)
 
     def show_settings(self, settings: RunSettings) -> None:
