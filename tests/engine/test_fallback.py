@@ -88,3 +88,18 @@ def test_text_the_model_cannot_see_is_marked_not_scored_as_if_read(ranker):
     assert blank.truncated
     assert ranker.explain("", "anything", invisible).kept_chars == 0
     assert not any(c.truncated for c in by_id["real.txt"])
+
+
+def test_tokens_per_second_counts_only_what_was_embedded():
+    """Chunk embeddings are kept: a second query embeds only itself, and the rate says so."""
+    from workbench.engine.fallback import EmbeddingFallback
+    from workbench.engine.ranking import Ranker
+    from workbench.engine.types import Document
+
+    ranker = Ranker(EmbeddingFallback())
+    docs = [Document("a", "Backups are kept for thirty days. " * 20), Document("b", "Espresso needs a fine grind. " * 20)]
+    first = ranker.rank("how long are backups kept", "", docs).stats
+    second = ranker.rank("espresso grind size", "", docs).stats
+    assert first.model_tokens > 100 and first.model_tokens <= first.prompt_tokens
+    query_tokens = len(ranker.scorer.tokenizer.encode("espresso grind size"))
+    assert second.model_tokens == query_tokens < second.prompt_tokens

@@ -72,6 +72,7 @@ class EmbeddingFallback(Scorer):
         # Chunk embeddings do not depend on the query: keep them, so typing re-embeds only the
         # query and a new ranking is instant after the first.
         self._doc_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
+        self._embedded_tokens = 0  # since the last scoring call began: what tokens/s should count
 
     def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
         # The instruction cannot steer an embedding model; the query alone is embedded.
@@ -99,6 +100,7 @@ class EmbeddingFallback(Scorer):
         return f"[query] {self.tokenizer.decode(q)}\n[document] {self.tokenizer.decode(d)}"
 
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
+        self._embedded_tokens = 0
         order = sorted(range(len(prompts)), key=lambda i: -prompts[i].tokens)
         for start in range(0, len(order), BATCH):
             if should_cancel is not None and should_cancel():
@@ -128,8 +130,14 @@ class EmbeddingFallback(Scorer):
             self._query_cache[ids] = self._embed([ids])[0]
         return self._query_cache[ids]
 
+    def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
+        """Tokens embedded by the last scoring call: chunk embeddings come from memory once seen,
+        so a new query costs its own tokens and those of chunks never embedded before."""
+        return self._embedded_tokens
+
     @torch.inference_mode()
     def _embed(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
+        self._embedded_tokens += sum(len(r) for r in rows)
         width = max(len(r) for r in rows)
         ids = torch.zeros((len(rows), width), dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
