@@ -132,6 +132,7 @@ def _assemble(run: dict, documents: list[tuple], chunks: list[tuple]) -> StoredR
 
 
 def _model_of(run: dict) -> ModelInfo:
+    served_by = _fingerprint_of(run)
     return ModelInfo(
         model_id=run["model_id"],
         kind=run["model_kind"],
@@ -143,8 +144,8 @@ def _model_of(run: dict) -> ModelInfo:
         attn_implementation=run["attn_implementation"],
         fallback_reason=run["fallback_reason"],
         choices=tuple(json.loads(run["model_choices"] or "[]")),
-        backend=_fingerprint_of(run).get("backend"),
-        backend_identity=_fingerprint_of(run).get("backend_identity"),
+        backend=served_by.get("backend"),
+        backend_identity=served_by.get("backend_identity"),
     )
 
 

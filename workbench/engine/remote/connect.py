@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..types import ModelInfo
-from .pool import PoolSettings, ServerPool
+from .pool import PoolSettings, ServerPool, failure_reason
 from .scorer import RemoteReranker
 
 _PROBES = ("/version", "/v1/models", "/models", "/openapi.json")
@@ -100,7 +100,7 @@ def _probe(pool: ServerPool, url: str, api: str) -> ServerFacts:
             response = pool.client.get(url + path, timeout=min(10.0, pool.settings.timeout_s))
         except httpx.HTTPError as e:
             if not reached and isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout)):
-                raise BackendUnavailable(f"cannot reach the rerank server at {url} ({_why(e)})") from None
+                raise BackendUnavailable(f"cannot reach the rerank server at {url} ({failure_reason(e)})") from None
             continue
         reached = True
         if response.status_code == 200:
@@ -130,8 +130,3 @@ def _software(openapi: object) -> str:
         title = str(info["title"]).strip()
         return f"{title} {info.get('version', '')}".strip()
     return "a rerank server"
-
-
-def _why(e: Exception) -> str:
-    text = str(e) or type(e).__name__
-    return "connection refused" if "refused" in text.lower() else text.splitlines()[0][:120]

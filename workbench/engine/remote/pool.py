@@ -60,14 +60,6 @@ class ServerPool:
         self.resting_until: dict[str, float] = {}
         self.failures: dict[str, int] = {}
 
-    def get_json(self, url: str, path: str) -> object | None:
-        """A small GET for probing; None when the server does not answer it with JSON."""
-        try:
-            response = self.client.get(url + path, timeout=min(10.0, self.settings.timeout_s))
-            return response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
-            return None
-
     def run(
         self,
         jobs: list[Job],
@@ -152,9 +144,9 @@ def _outcome(future: Future, url: str) -> tuple[dict[int, float], str | None, fl
     except httpx.TimeoutException:
         return {}, f"{url}: no answer within the timeout", 0.0
     except httpx.ConnectError as e:
-        return {}, f"cannot reach the rerank server at {url} ({_reason(e)})", 0.0
+        return {}, f"cannot reach the rerank server at {url} ({failure_reason(e)})", 0.0
     except httpx.TransportError as e:
-        return {}, f"{url}: the connection failed ({_reason(e)})", 0.0
+        return {}, f"{url}: the connection failed ({failure_reason(e)})", 0.0
     except httpx.HTTPStatusError as e:
         status = e.response.status_code
         detail = e.response.text.strip().replace("\n", " ")[:200]
@@ -167,6 +159,7 @@ def _outcome(future: Future, url: str) -> tuple[dict[int, float], str | None, fl
         raise BackendError(f"{url} answered in an unexpected shape: {e}") from None
 
 
-def _reason(e: Exception) -> str:
+def failure_reason(e: Exception) -> str:
+    """A connection failure in a few words ("connection refused" rather than errno prose)."""
     text = str(e) or type(e).__name__
     return "connection refused" if "refused" in text.lower() else text.splitlines()[0][:120]

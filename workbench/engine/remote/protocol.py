@@ -16,8 +16,6 @@ probability (sigmoid of the model's logit); the engine keeps logits, so it maps 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 from ..prompt import PREFIX, SUFFIX
 
 
@@ -25,21 +23,14 @@ class ProtocolError(Exception):
     """The server answered, but not in the shape its API promises (a message for the user)."""
 
 
-@dataclass(frozen=True)
-class Pair:
-    """The two texts one scored pair is sent as."""
-
-    query: str
-    document: str
-
-
-def qwen3_pair(instruction: str, query: str, document: str) -> Pair:
-    """The Qwen3 prompt cut where vLLM joins query and document: right after the query's newline.
+def qwen3_pair(instruction: str, query: str, document: str) -> tuple[str, str]:
+    """(query text, document text): the Qwen3 prompt cut where vLLM joins query and document,
+    right after the query's newline.
 
     PREFIX + "<Instruct>: ...\\n<Query>: ...\\n" + "<Document>: ..." + SUFFIX is exactly the
     local engine's prompt text; the cut falls after a newline, where the Qwen pre-tokeniser
     always splits, so tokenising the halves apart gives the same ids as the whole."""
-    return Pair(f"{PREFIX}<Instruct>: {instruction}\n<Query>: {query}\n", f"<Document>: {document}{SUFFIX}")
+    return f"{PREFIX}<Instruct>: {instruction}\n<Query>: {query}\n", f"<Document>: {document}{SUFFIX}"
 
 
 def request_for(api: str, model: str | None, query: str, documents: list[str]) -> tuple[str, dict]:

@@ -50,7 +50,7 @@ class RemoteReranker(Scorer):
             # A cut prompt sends only the part of the chunk the local engine would have kept.
             return [
                 Prompt(p.ids, p.truncated, p.kept_chars,
-                       texts=_as_tuple(qwen3_pair(instruction, query, t if p.kept_chars is None else t[: p.kept_chars])))
+                       texts=qwen3_pair(instruction, query, t if p.kept_chars is None else t[: p.kept_chars]))
                 for p, t in zip(prompts, texts)
             ]
         query_ids = tuple(self.tokenizer.encode(query, add_special_tokens=False))
@@ -100,7 +100,3 @@ class RemoteReranker(Scorer):
 
     def close(self) -> None:
         self.pool.close()
-
-
-def _as_tuple(pair) -> tuple[str, str]:
-    return (pair.query, pair.document)
