@@ -107,15 +107,9 @@ def median(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="reranker directory or hub id (default: the tiny random one)")
-    ap.add_argument("--tokens", type=int, default=32_000, help="document length in tokens")
-    ap.add_argument("--rounds", type=int, default=7)
-    args = ap.parse_args()
-
+def live_edit_report(model: str | None, tokens: int, rounds: int, say=print) -> None:
+    """Measure (a) a cold full ranking, (b) one-word edits, (c) changed queries; `say` each line."""
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model
         if model is None:
             from workbench.testing.tiny_qwen import save_tiny_qwen3_reranker
 
@@ -124,29 +118,38 @@ def main() -> None:
     clock = ModelClock(scorer)
     ranker = Ranker(scorer)
     settings = ChunkSettings()
-    text = long_document(scorer.tokenizer, args.tokens)
+    text = long_document(scorer.tokenizer, tokens)
     n_tokens = len(scorer.tokenizer.encode(text, add_special_tokens=False))
-    print(f"document: {n_tokens} tokens, {len(text)} chars; chunks {settings.tokens}/{settings.overlap}; "
-          f"model {scorer.info.model_id}")
+    say(f"document: {n_tokens} tokens, {len(text)} chars; chunks {settings.tokens}/{settings.overlap}; "
+        f"model {scorer.info.model_id}")
 
     cold = run(ranker, clock, QUERY, text, settings)
-    print(f"(a) cold full rank: {cold['wall']:.0f} ms total, {cold['outside']:.1f} ms outside the model, "
-          f"{cold['pairs']} pairs, first rows at {cold['first']:.0f} ms")
+    say(f"(a) cold full rank: {cold['wall']:.0f} ms total, {cold['outside']:.1f} ms outside the model, "
+        f"{cold['pairs']} pairs, first rows at {cold['first']:.0f} ms")
 
     edits = []
-    for r in range(args.rounds):
+    for r in range(rounds):
         text = edit_word(text, r)
         edits.append(run(ranker, clock, QUERY, text, settings))
-    print(f"(b) one-word edit (median of {args.rounds}): {median(edits, 'outside'):.1f} ms outside the model, "
-          f"{median(edits, 'wall'):.1f} ms total; pairs rescored {median(edits, 'scored'):.0f}, "
-          f"cached {median(edits, 'cached'):.0f} of {edits[0]['pairs']}")
+    say(f"(b) one-word edit (median of {rounds}): {median(edits, 'outside'):.1f} ms outside the model, "
+        f"{median(edits, 'wall'):.1f} ms total; pairs rescored {median(edits, 'scored'):.0f}, "
+        f"cached {median(edits, 'cached'):.0f} of {edits[0]['pairs']}")
 
     queries = []
-    for r in range(args.rounds):
+    for r in range(rounds):
         queries.append(run(ranker, clock, f"{QUERY} {'and where' if r % 2 else 'or for'} {r}", text, settings))
-    print(f"(c) changed query (median of {args.rounds}): first rows at {median(queries, 'first'):.1f} ms, of which "
-          f"{median(queries, 'first_outside'):.1f} ms outside the model; total {median(queries, 'wall'):.0f} ms, "
-          f"{median(queries, 'outside'):.1f} ms outside the model; pairs {queries[0]['pairs']}")
+    say(f"(c) changed query (median of {rounds}): first rows at {median(queries, 'first'):.1f} ms, of which "
+        f"{median(queries, 'first_outside'):.1f} ms outside the model; total {median(queries, 'wall'):.0f} ms, "
+        f"{median(queries, 'outside'):.1f} ms outside the model; pairs {queries[0]['pairs']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="reranker directory or hub id (default: the tiny random one)")
+    ap.add_argument("--tokens", type=int, default=32_000, help="document length in tokens")
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    live_edit_report(args.model, args.tokens, args.rounds)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Does bf16 rank like fp32 on this CPU? The judged sample queries scored both ways, same run.
 
-`--dtype auto` picks bf16 on a CPU only if rankings stay equal to fp32; this measures that, and
-the speed bf16 buys, for the offline fallback (default) or a reranker directory (`--model`):
+For a reranker, `--dtype auto` keeps fp32 on CPUs until rankings are shown to stay equal in bf16
+with real weights; the offline fallback runs bf16 autocast on CPUs with native bf16 (it ranks the
+judged queries as well). This measures the agreement and the speed bf16 buys, for the offline
+fallback (default) or a reranker directory (`--model`):
 
     python benchmarks/dtype_agreement.py                       # the offline fallback
     python benchmarks/dtype_agreement.py --model ~/models/Qwen3-Reranker-0.6B
@@ -52,9 +54,8 @@ def main() -> None:
     runs = {}
     for dtype in ("fp32", "bf16"):
         options = LoadOptions(model=args.model, device="cpu", dtype=dtype)
+        # The fallback's bf16 is autocast (fp32 weights, bf16 matmuls): see engine/fallback.py.
         scorer = load_scorer(options) if args.model else load_fallback(options, reason="measuring")
-        if not args.model:  # the fallback loads in fp32 whatever the option says
-            scorer.model = scorer.model.to(torch.bfloat16 if dtype == "bf16" else torch.float32)
         started = time.perf_counter()
         runs[dtype] = rank_all(scorer, queries, docs)
         print(f"{dtype}: {time.perf_counter() - started:.1f} s for {len(queries)} queries, {len(runs[dtype][0][2])} chunks each, "

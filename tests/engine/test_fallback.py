@@ -5,6 +5,7 @@ text the model cannot see is marked truncated, never silently dropped."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,99 @@ def test_tokens_per_second_counts_only_what_was_embedded():
     assert first.model_tokens > 100 and first.model_tokens <= first.prompt_tokens
     query_tokens = len(ranker.scorer.tokenizer.encode("espresso grind size"))
     assert second.model_tokens == query_tokens < second.prompt_tokens
+
+
+# --- precision: bf16 (autocast) is the fast path on CPUs with native bf16 -----------------------
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+# Small sample documents and the judged queries they answer (sample_data/queries.jsonl), plus the
+# launch's starter query: a first screen in miniature, quick to score in both precisions.
+SMALL_DOCS = ("backup_retention_policy.md", "faq_home_wifi.md", "note_visitor_parking.txt",
+              "recipes_weeknight_and_weekend.md", "red_planet_vs_venus.md")
+JUDGED = {
+    "how long are backups kept": "backup_retention_policy.md",
+    "Why is Venus hotter than Mercury even though Mercury is closer to the Sun?": "red_planet_vs_venus.md",
+    "What is the atmospheric pressure at the surface of Mars compared with Earth?": "red_planet_vs_venus.md",
+    "How do you make an affogato with espresso and ice cream?": "recipes_weeknight_and_weekend.md",
+    "My Wi-Fi keeps dropping whenever the microwave is on": "faq_home_wifi.md",
+    "Where can visitors park at the office on a Saturday?": "note_visitor_parking.txt",
+}
+
+
+def load(dtype: str):
+    from workbench.engine.loading import LoadOptions, load_fallback
+
+    return load_fallback(LoadOptions(device="cpu", dtype=dtype), reason="testing")
+
+
+@pytest.fixture(scope="module")
+def small_docs() -> list[Document]:
+    return [Document(name, (SAMPLE / "docs" / name).read_text(encoding="utf-8")) for name in SMALL_DOCS]
+
+
+@pytest.fixture(scope="module")
+def bf16_fallback():
+    return load("bf16")
+
+
+def rankings(scorer, docs):
+    ranker = Ranker(scorer)
+    return {q: ranker.rank(q, "", docs) for q in JUDGED}
+
+
+def test_bf16_ranks_the_judged_document_first_and_shows_the_same_top_passage_as_fp32(small_docs, fallback, bf16_fallback):
+    fp32, bf16 = rankings(fallback, small_docs), rankings(bf16_fallback, small_docs)
+    for query, answer in JUDGED.items():
+        assert bf16[query].documents[0].doc_id == answer, query
+        assert fp32[query].documents[0].doc_id == answer, query
+        top = [(c.doc_id, c.chunk.index) for c in bf16[query].ranked_chunks()[:1]]
+        assert top == [(c.doc_id, c.chunk.index) for c in fp32[query].ranked_chunks()[:1]], query
+        scores32 = {(c.doc_id, c.chunk.index): c.score for d in fp32[query].documents for c in d.chunks}
+        for d in bf16[query].documents:  # a stand-in's scores, but the same numbers to the eye
+            assert all(abs(c.score - scores32[c.doc_id, c.chunk.index]) < 0.01 for c in d.chunks)
+
+
+def test_bf16_scores_repeat_exactly_from_a_fresh_load(small_docs):
+    # Fresh loads: a chunk embedded in another batch (other rows, other padding) may differ in
+    # the last bits, in fp32 too; the same inputs on the same machine must not.
+    query, docs = next(iter(JUDGED)), small_docs[:2]
+    first = Ranker(load("bf16")).rank(query, "", docs)
+    again = Ranker(load("bf16")).rank(query, "", docs)
+    assert [c.logit for c in first.ranked_chunks()] == [c.logit for c in again.ranked_chunks()]
+
+
+def test_the_score_cache_never_answers_bf16_with_fp32_scores(small_docs, fallback, bf16_fallback):
+    from workbench.engine.cache import MemoryScoreCache
+
+    cache = MemoryScoreCache()
+    query, docs = next(iter(JUDGED)), small_docs[:2]
+    Ranker(fallback, cache=cache).rank(query, "", docs)
+    result = Ranker(bf16_fallback, cache=cache).rank(query, "", docs)
+    assert result.model.dtype == "bf16"
+    assert result.stats.cached == 0 and result.stats.scored == result.stats.pairs
+    assert Ranker(bf16_fallback, cache=cache).rank(query, "", docs).stats.cached == result.stats.pairs
+
+
+@pytest.mark.parametrize("flags, native", [
+    ("fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni", True),
+    ("fpu sse2 avx2 amx_bf16 amx_tile", True),
+    ("fpu sse2 avx2 avx512f avx512bw", False),  # bf16 would be emulated: slower than fp32
+])
+def test_auto_picks_bf16_only_where_the_cpu_computes_it_natively(tmp_path, monkeypatch, flags, native):
+    from workbench.engine import fallback as fb
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    assert fb.native_bf16_cpu(str(cpuinfo)) is native
+    assert fb.native_bf16_cpu(str(tmp_path / "missing")) is False  # not Linux: cannot tell, so fp32
+    monkeypatch.setattr(fb, "native_bf16_cpu", lambda: native)
+    dtype, why = fb.fallback_dtype("auto", "cpu")
+    assert dtype == ("bf16" if native else "fp32") and "native bf16" in why
+    assert fb.fallback_dtype("fp32", "cpu")[0] == "fp32"  # asked for: honoured either way
+
+
+def test_the_chosen_precision_and_why_are_shown_with_the_model(bf16_fallback):
+    assert bf16_fallback.info.dtype == "bf16"
+    assert any("bf16" in line for line in bf16_fallback.info.choices)
+    fp16 = load("fp16")  # no fp16 path: runs fp32 and says so, never a silent mismatch
+    assert fp16.info.dtype == "fp32" and any("no fp16" in line for line in fp16.info.choices)

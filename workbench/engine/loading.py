@@ -92,7 +92,7 @@ def resolve_dtype(requested: str, device: str) -> tuple[str, str]:
         if torch.cuda.is_bf16_supported():
             return "bf16", "dtype bf16: fastest safe choice on this GPU (fp16 can overflow to NaN)"
         return "fp32", "dtype fp32: this GPU lacks bf16 and fp16 can overflow to NaN"
-    return "fp32", "dtype fp32: CPUs gain little from half precision and lose accuracy"
+    return "fp32", "dtype fp32: bf16 is faster on some CPUs but reorders close scores (benchmarks/dtype_agreement.py)"
 
 
 def quiet_libraries() -> None:
@@ -142,11 +142,12 @@ def _connect_backend(options: LoadOptions, say: Progress) -> Scorer:
 
 
 def load_fallback(options: LoadOptions, reason: str) -> Scorer:
-    from .fallback import EmbeddingFallback
+    from .fallback import EmbeddingFallback, fallback_dtype
 
-    device, _ = resolve_device(options.device)
+    device, device_why = resolve_device(options.device)
+    dtype, dtype_why = fallback_dtype(options.dtype, device)
     try:
-        return EmbeddingFallback(device=device, reason=reason)
+        return EmbeddingFallback(device=device, reason=reason, dtype=dtype, choices=(device_why, dtype_why))
     except (OSError, ImportError) as e:
         raise ModelLoadError(f"no reranker could be loaded ({reason}) and the offline fallback failed: {e}") from e
 
@@ -162,7 +163,7 @@ def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
     say(f"loading {name} on {device} ({dtype}{'' if options.quantize == 'none' else ', ' + options.quantize})")
     kwargs: dict = {"dtype": _TORCH_DTYPES[dtype], "trust_remote_code": False, "use_safetensors": True}
     if options.quantize != "none":
-        kwargs["quantization_config"] = _bnb_config(options.quantize, dtype)
+        kwargs["quantization_config"] = quantization_config(options.quantize, dtype)
         kwargs["device_map"] = {"": device}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, padding_side="left")
@@ -240,7 +241,7 @@ def local_weights_hash(path: Path) -> str:
     return "sha256:" + h.hexdigest()[:16]
 
 
-def _bnb_config(quantize: str, dtype: str):
+def quantization_config(quantize: str, dtype: str):
     try:
         import bitsandbytes  # noqa: F401
         from transformers import BitsAndBytesConfig

@@ -1,7 +1,8 @@
 """The Qwen3-Reranker scoring hot path.
 
 Same numbers as the official snippet, less work:
-- pairs sorted by length and batched by a token budget, so little compute goes to padding;
+- pairs sorted by length and batched by a token budget and a padding allowance (batching.py), so
+  little compute goes to padding;
 - the prompt head every pair shares (system text, instruction, query) is run once per call
   (shared_prefix.py), each batch then runs only its documents; if the installed transformers
   cannot do that, pairs are scored whole, with one warning;
@@ -13,6 +14,10 @@ Same numbers as the official snippet, less work:
   purely causal path) and positions stay contiguous after the shared head. The last real token is
   gathered per row. Tests hold the scores equal to the official way's;
 - the yes/no difference in float32 (bf16 logits create ties that reorder results).
+
+`packing = True` lays several document parts end to end in one row instead (packing.py): no
+padding at all, at the price of attention over the whole pack. Off by default: on a CPU it wins
+only where sorted batches still pad a lot; it is a GPU lever, measured by bench_engine.py.
 """
 
 from __future__ import annotations
@@ -21,33 +26,13 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
+from .batching import default_padding_allowance, default_token_budget, plan_batches
+from .overlap import Readback, to_device
+from .packing import DEFAULT_PACK_TOKENS, PackingUnavailable, check_packable, packed_forward, plan_packed_batches
 from .prompt import PromptBuilder
 from .shared_prefix import SharedHeadUnavailable, SharedPrefix, common_prefix_length, log as shared_log
 from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch, ScoringError
 from .types import ModelInfo, Prompt, sigmoid
-
-MAX_BATCH = 128
-
-
-def default_token_budget(device: torch.device) -> int:
-    """Tokens per forward pass. GPUs want big batches; CPUs gain nothing past a few thousand."""
-    return 32768 if device.type == "cuda" else 4096
-
-
-def plan_batches(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
-    """Group prompt indices longest first so every batch pads to near its own length."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        width = lengths[current[0]] if current else lengths[i]
-        if current and ((len(current) + 1) * width > token_budget or len(current) >= max_batch):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
 
 
 class Qwen3Reranker(Scorer):
@@ -67,8 +52,14 @@ class Qwen3Reranker(Scorer):
         self.builder = PromptBuilder(tokenizer, info.max_length) if tokenizer is not None else None
         self.device = next(model.parameters()).device
         self.token_budget = token_budget or default_token_budget(self.device)
+        self.padding_allowance = default_padding_allowance(self.device)
         self.sharing_off_reason: str | None = None
         self.share_prefix = True  # off after a library failure, or to measure what it saves
+        self.packing = False
+        self.pack_tokens = DEFAULT_PACK_TOKENS
+        # Launch batch k+1 before reading batch k back (overlap.py). Only on a GPU: on a CPU the
+        # forward pass is synchronous, and holding a batch back would only delay the first rows.
+        self.overlap = self.device.type == "cuda"
         if yes_no_pad_ids is None:
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
@@ -90,9 +81,17 @@ class Qwen3Reranker(Scorer):
         head = self._shared_head(prompts)
         shared = head.length if head is not None else 0
         lengths = [p.tokens - shared for p in prompts]
-        pending = plan_batches(lengths, self.token_budget)
+        if self.packing:
+            try:
+                check_packable(self.backbone)
+            except PackingUnavailable as e:
+                self.packing = False
+                shared_log.warning("packed batches unavailable (%s); padding batches instead", e)
+        pending = self._plan(lengths)
+        queued: list[tuple[list[int], Readback]] = []  # launched, not yet read back
         while pending:
             if should_cancel is not None and should_cancel():
+                yield from _read(queued)  # computed already: keep them
                 raise Cancelled()
             batch = pending[0]
             try:
@@ -120,7 +119,11 @@ class Qwen3Reranker(Scorer):
                 pending = self._replan(pending, lengths)
                 continue
             pending.pop(0)
-            yield list(zip(batch, logits))
+            queued.append((batch, Readback(logits)))
+            if len(queued) > int(self.overlap):
+                yield from _read(queued[:1])
+                del queued[0]
+        yield from _read(queued)
 
     def forget_texts(self) -> None:
         if self.builder is not None:
@@ -151,28 +154,47 @@ class Qwen3Reranker(Scorer):
 
     def _replan(self, pending: list[list[int]], lengths: Sequence[int]) -> list[list[int]]:
         rest = [i for b in pending for i in b]
-        plan = plan_batches([lengths[i] for i in rest], self.token_budget)
+        plan = self._plan([lengths[i] for i in rest])
         return [[rest[j] for j in b] for b in plan]
 
+    def _plan(self, lengths: Sequence[int]) -> list[list[int]]:
+        if self.packing:
+            return plan_packed_batches(lengths, self.token_budget, self.pack_tokens)
+        return plan_batches(lengths, self.token_budget, self.padding_allowance)
+
     @torch.inference_mode()
-    def _forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None = None) -> list[float]:
+    def _forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None = None) -> torch.Tensor:
+        """Logits (yes - no) of `rows`, float32, on the device; nothing waits for them here."""
+        if self.packing:
+            final = packed_forward(self.backbone, rows, head, self.pad_id, self.device, self.pack_tokens)
+        else:
+            final = self._padded_forward(rows, head)
+        yes_no = final.float() @ self.head.T
+        if self.head_bias is not None:
+            yes_no = yes_no + self.head_bias
+        return yes_no[:, 0] - yes_no[:, 1]
+
+    @torch.inference_mode()
+    def _padded_forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None) -> torch.Tensor:
+        """The hidden state of each row's last real token; rows right-padded to the longest."""
         width = max(len(r) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         for j, r in enumerate(rows):
             ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
-        last = torch.tensor([len(r) - 1 for r in rows], device=self.device)
+        last = to_device(torch.tensor([len(r) - 1 for r in rows]), self.device)
         extra = head.forward_kwargs(len(rows)) if head is not None else {}
-        hidden = self.backbone(input_ids=ids.to(self.device), use_cache=False, **extra).last_hidden_state
-        final = hidden[torch.arange(len(rows), device=self.device), last]
-        yes_no = final.float() @ self.head.T
-        if self.head_bias is not None:
-            yes_no = yes_no + self.head_bias
-        return (yes_no[:, 0] - yes_no[:, 1]).tolist()
+        hidden = self.backbone(input_ids=to_device(ids, self.device), use_cache=False, **extra).last_hidden_state
+        return hidden[torch.arange(len(rows), device=self.device), last]
 
     def memory_in_use(self) -> int | None:
         if self.device.type == "cuda":
             return torch.cuda.memory_allocated(self.device)
         return super().memory_in_use()
+
+
+def _read(queued: list[tuple[list[int], Readback]]) -> Iterator[ScoredBatch]:
+    for batch, readback in queued:
+        yield list(zip(batch, readback.values()))
 
 
 def _single_token_id(tokenizer, word: str) -> int:

@@ -158,6 +158,7 @@ def save_tiny_qwen3_reranker(
     tie_word_embeddings: bool = True,
     initializer_range: float = 0.5,
     yes_no_scale: float | None = 4.0,
+    dtype: str = "float32",
 ) -> Path:
     """Save a tiny random Qwen3 "reranker" (model + real tokenizer) to ``path`` and return it.
 
@@ -195,6 +196,7 @@ def save_tiny_qwen3_reranker(
         model = Qwen3ForCausalLM(config).to(torch.float32).eval()
         if yes_no_scale is not None:
             _redraw_yes_no_rows(model, yes_no_scale)
+        model = model.to(getattr(torch, dtype))  # benchmarks save the big shapes in bfloat16
 
     save_kwargs = {}
     if "safe_serialization" in inspect.signature(model.save_pretrained).parameters:
