@@ -55,7 +55,8 @@ def load_methods(model_dir: Path, args, quant: str):
     from workbench.engine.loading import LoadOptions, load_scorer, quantization_config
     from workbench.engine.reranker import Qwen3Reranker
 
-    options = LoadOptions(model=str(model_dir), device=args.device, dtype=args.dtype, quantize=quant)
+    options = LoadOptions(model=str(model_dir), device=args.device, dtype=args.dtype, quantize=quant,
+                          batch_tokens=args.batch_tokens)
     scorer = load_scorer(options)
     weights = torch.cuda.memory_allocated() if args.device == "cuda" else None
     torch_dtype = getattr(torch, {"bf16": "bfloat16", "fp32": "float32", "fp16": "float16"}[args.dtype])
@@ -64,7 +65,7 @@ def load_methods(model_dir: Path, args, quant: str):
         quantization_config(quant, args.dtype) if quant != "none" else None,
     )
 
-    packed = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info)
+    packed = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
     packed.packing = True  # the same weights, document parts packed end to end (packing.py)
 
     def ours(engine):
@@ -114,6 +115,7 @@ def main() -> None:
     ap.add_argument("--methods", default="engine,packed,official,st" if gpu else "engine,official,st",
                     help="engine, packed (the engine with packed batches), official, st")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch-tokens", type=int, help="the engine's tokens per forward pass (default: by device)")
     ap.add_argument("--peak-tflops", type=float, help="the device's dense peak for MFU (default: known GPUs)")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--no-live-edit", action="store_true", help="skip the live-edit latencies")

@@ -161,7 +161,7 @@ import sys, time
 from workbench import corpus_job
 from workbench.engine import reranker
 corpus_job.BATCH_DOCS = 6
-reranker.default_token_budget = lambda device: 200  # a few prompts per model batch
+reranker.default_token_budget = lambda *args: 200  # a few prompts per model batch
 real = reranker.Qwen3Reranker.score_prompts
 def slow(self, prompts, should_cancel=None):
     for batch in real(self, prompts, should_cancel):

@@ -86,3 +86,21 @@ def test_launching_ahead_of_reading_back_keeps_every_score(tiny_scorer):
     expected = {(c.doc_id, c.chunk.index): c.logit for d in reference.documents for c in d.chunks}
     got = {(c.doc_id, c.chunk.index): c.logit for d in overlapped.documents for c in d.chunks}
     assert got == pytest.approx(expected, abs=1e-4)
+
+
+def test_cpu_batches_of_big_models_stay_small_in_memory():
+    """On a CPU, a batch's keys and values of the real shapes stay within a few hundred MB; the
+    tiny test model, whose passes are mostly fixed cost, keeps big batches."""
+    import torch
+
+    from workbench.engine.batching import CPU_BATCH_CACHE_BYTES, default_token_budget
+    from workbench.testing.tiny_qwen import real_shape_config, tiny_qwen3_config
+
+    cpu = torch.device("cpu")
+    for size in ("0.6B", "4B", "8B"):
+        config = real_shape_config(size)
+        budget = default_token_budget(cpu, config)
+        held = budget * 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * 4
+        assert 256 <= budget and held <= CPU_BATCH_CACHE_BYTES
+    assert default_token_budget(cpu, tiny_qwen3_config()) == 4096
+    assert default_token_budget(torch.device("cuda"), real_shape_config("8B")) == 32768

@@ -17,17 +17,41 @@ import torch
 MAX_BATCH = 128
 
 
-def default_token_budget(device: torch.device) -> int:
-    """Tokens per forward pass. GPUs want big batches; CPUs gain nothing past a few thousand."""
-    return 32768 if device.type == "cuda" else 4096
+# On a CPU, the keys and values a batch holds while it runs (the shared head's cache grows by the
+# batch's own) may take this much: 0.6B in fp32 holds 229 KB per token, so about 1,100 tokens.
+CPU_BATCH_CACHE_BYTES = 256 * 2**20
 
 
-def default_padding_allowance(device: torch.device) -> int:
+def default_token_budget(device: torch.device, config=None) -> int:
+    """Tokens per forward pass. GPUs want big batches. A CPU's matmuls run as fast at a few hundred
+    rows as at thousands, while memory grows with the batch: 0.6B shape, 16 chunks of 256 tokens,
+    2 cores, 4096 tokens per pass gave 0.51 pairs/s at 2.1 GB peak, 1024 tokens 0.48-0.56 pairs/s
+    at 0.6 GB (bench_engine.py --batch-tokens). Smaller batches also bring a live run's first rows
+    sooner. Small models keep big batches: their passes are cheap and mostly fixed cost."""
+    if device.type == "cuda":
+        return 32768
+    if config is None:
+        return 4096
+    per_token = 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * 4
+    return max(256, min(4096, CPU_BATCH_CACHE_BYTES // per_token))
+
+
+def default_padding_allowance(device: torch.device, config=None) -> int:
     """Pad tokens one batch may carry: about the fixed cost of one more forward pass, in tokens.
-    CPU: a pass of 64 tokens took 69 ms and one of 128 tokens 120 ms (0.6B shape, 4 layers, 2
-    cores), so a pass costs about 20-30 tokens' worth on top of its tokens. GPU: an estimate
-    (kernel launches of ~30 layers against a few hundred thousand tokens/s), not yet measured."""
-    return 1024 if device.type == "cuda" else 32
+    CPU, 0.6B shape (16M weights a layer), 2 cores: a pass of 64 tokens took 69 ms and one of 128
+    tokens 120 ms (4 layers), so a pass costs about 20-30 tokens' worth on top of its tokens. A
+    pass's fixed cost is per layer while a token's cost grows with the layer's weights, so smaller
+    layers get a larger allowance (the tiny test model: thousands of tokens; 8B: 8). GPU: an
+    estimate (kernel launches of ~30 layers against a few hundred thousand tokens/s), not measured."""
+    if device.type == "cuda":
+        return 1024
+    if config is None:
+        return 32
+    h = config.hidden_size
+    q = config.num_attention_heads * config.head_dim
+    kv = config.num_key_value_heads * config.head_dim
+    per_layer = h * q + 2 * h * kv + q * h + 3 * h * config.intermediate_size
+    return int(max(8, min(4096, 32 * 15.7e6 / per_layer)))
 
 
 def plan_batches(

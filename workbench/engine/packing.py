@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .overlap import to_device
 from .shared_prefix import SharedPrefix
 
 DEFAULT_PACK_TOKENS = 2048
@@ -58,7 +59,7 @@ def plan_packs(lengths: Sequence[int], pack_tokens: int) -> list[list[int]]:
 
 def plan_packed_batches(lengths: Sequence[int], token_budget: int, pack_tokens: int = DEFAULT_PACK_TOKENS) -> list[list[int]]:
     """Row indices per forward pass for packed scoring: whole packs, as many as fit `token_budget`
-    (at least one). The counterpart of reranker.plan_batches, whose batches group rows of similar
+    (at least one). The counterpart of batching.plan_batches, whose batches group rows of similar
     length for padding; packing a batch planned that way leaves its packs part-empty."""
     batches: list[list[int]] = []
     used = token_budget
@@ -107,9 +108,9 @@ def packed_forward(
         ids, positions, mask, where = _layout(rows, group, head_len, pad_id, dtype)
         extra = head.forward_kwargs(len(group)) if head is not None else {}
         hidden = backbone(
-            input_ids=ids.to(device),
-            attention_mask=mask.to(device),
-            position_ids=positions.to(device),
+            input_ids=to_device(ids, device),
+            attention_mask=to_device(mask, device),
+            position_ids=to_device(positions, device),
             use_cache=False,
             **extra,
         ).last_hidden_state

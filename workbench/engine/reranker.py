@@ -51,8 +51,9 @@ class Qwen3Reranker(Scorer):
         self.info = info
         self.builder = PromptBuilder(tokenizer, info.max_length) if tokenizer is not None else None
         self.device = next(model.parameters()).device
-        self.token_budget = token_budget or default_token_budget(self.device)
-        self.padding_allowance = default_padding_allowance(self.device)
+        config = getattr(model, "config", None)
+        self.token_budget = token_budget or default_token_budget(self.device, config)
+        self.padding_allowance = default_padding_allowance(self.device, config)
         self.sharing_off_reason: str | None = None
         self.share_prefix = True  # off after a library failure, or to measure what it saves
         self.packing = False
