@@ -51,7 +51,7 @@ def save_shape(shape: str, layers: int | None, dtype: str, where: Path) -> Path:
 
 def load_methods(model_dir: Path, args, quant: str):
     """The three ways of scoring, all over the weights in `model_dir`, as callables on texts."""
-    from peers import cross_encoder_logits, load_cross_encoder, official_logits
+    from peers import cross_encoder_logits, engine_logits, load_cross_encoder, official_logits
     from workbench.engine.loading import LoadOptions, load_scorer, quantization_config
     from workbench.engine.reranker import Qwen3Reranker
 
@@ -71,12 +71,7 @@ def load_methods(model_dir: Path, args, quant: str):
     def ours(engine):
         def score(texts):
             engine.forget_texts()  # every round tokenises its documents again, as the peers do
-            prompts = engine.build_prompts(INSTRUCTION, QUERY, texts)
-            logits = torch.zeros(len(prompts))
-            for batch in engine.score_prompts(prompts):
-                for i, value in batch:
-                    logits[i] = value
-            return logits
+            return engine_logits(engine, INSTRUCTION, QUERY, texts)
         return score
 
     methods = {

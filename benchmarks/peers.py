@@ -70,6 +70,16 @@ def official_logits(
     return torch.cat(out).cpu() if out else torch.zeros(0)
 
 
+def engine_logits(scorer, instruction: str, query: str, docs: Sequence[str]) -> torch.Tensor:
+    """The workbench engine's way, texts in: its prompt builder, then its scoring path."""
+    prompts = scorer.build_prompts(instruction, query, docs)
+    logits = torch.zeros(len(prompts))
+    for batch in scorer.score_prompts(prompts):
+        for i, value in batch:
+            logits[i] = value
+    return logits
+
+
 def qwen3_chat_template(instruction: str) -> str:
     """A Jinja chat template rendering a CrossEncoder (query, document) pair as the Qwen3 prompt.
 
@@ -192,12 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         ce = load_cross_encoder(model_dir, INSTRUCTION, args.device, dtype, args.max_length)
 
         def engine(texts: list[str]) -> torch.Tensor:
-            prompts = scorer.build_prompts(INSTRUCTION, QUERY, texts)
-            logits = torch.zeros(len(prompts))
-            for batch in scorer.score_prompts(prompts):
-                for i, value in batch:
-                    logits[i] = value
-            return logits
+            return engine_logits(scorer, INSTRUCTION, QUERY, texts)
 
         def snippet(texts: list[str]) -> torch.Tensor:
             model, tokenizer = scorer.model, scorer.tokenizer
