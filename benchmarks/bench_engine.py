@@ -50,7 +50,7 @@ def save_shape(shape: str, layers: int | None, dtype: str, where: Path) -> Path:
 
 
 def load_methods(model_dir: Path, args, quant: str):
-    """The three ways of scoring, all over the weights in `model_dir`, as callables on texts."""
+    """The ways of scoring asked for, all over the weights in `model_dir`, as callables on texts."""
     from peers import cross_encoder_logits, engine_logits, load_cross_encoder, official_logits
     from workbench.engine.loading import LoadOptions, load_scorer, quantization_config
     from workbench.engine.reranker import Qwen3Reranker
@@ -59,11 +59,14 @@ def load_methods(model_dir: Path, args, quant: str):
                           batch_tokens=args.batch_tokens)
     scorer = load_scorer(options)
     weights = torch.cuda.memory_allocated() if args.device == "cuda" else None
-    torch_dtype = getattr(torch, {"bf16": "bfloat16", "fp32": "float32", "fp16": "float16"}[args.dtype])
-    ce = load_cross_encoder(
-        model_dir, INSTRUCTION, args.device, torch_dtype, scorer.info.max_length,
-        quantization_config(quant, args.dtype) if quant != "none" else None,
-    )
+    chosen = args.methods.split(",")
+    ce = None
+    if "st" in chosen:  # a second copy of the weights: loaded only when timed
+        torch_dtype = getattr(torch, {"bf16": "bfloat16", "fp32": "float32", "fp16": "float16"}[args.dtype])
+        ce = load_cross_encoder(
+            model_dir, INSTRUCTION, args.device, torch_dtype, scorer.info.max_length,
+            quantization_config(quant, args.dtype) if quant != "none" else None,
+        )
 
     packed = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
     packed.packing = True  # the same weights, document parts packed end to end (packing.py)
@@ -81,7 +84,7 @@ def load_methods(model_dir: Path, args, quant: str):
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
     }
-    return scorer, {m: methods[m] for m in args.methods.split(",")}, weights
+    return scorer, {m: methods[m] for m in chosen}, weights
 
 
 def agreement(ours: torch.Tensor, theirs: torch.Tensor) -> str:

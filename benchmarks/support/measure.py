@@ -32,11 +32,11 @@ def pair_flops(config, tokens: int) -> float:
     matmuls of every layer (2 per weight per token) plus causal attention (QK^T and AV over on
     average half the sequence). The useful work, whatever a method wastes on pads or the
     vocabulary head; a method that skips work (the shared head) gets credit for it."""
+    from workbench.engine.batching import weights_per_layer
+
     h, layers = config.hidden_size, config.num_hidden_layers
     q = config.num_attention_heads * config.head_dim
-    kv = config.num_key_value_heads * config.head_dim
-    per_layer = h * q + 2 * h * kv + q * h + 3 * h * config.intermediate_size
-    linear = 2 * layers * per_layer * tokens
+    linear = 2 * layers * weights_per_layer(config) * tokens
     attention = 2 * 2 * layers * q * tokens * tokens / 2
     return linear + attention + 2 * 2 * h
 

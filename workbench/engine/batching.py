@@ -32,7 +32,7 @@ def default_token_budget(device: torch.device, config=None) -> int:
         return 32768
     if config is None:
         return 4096
-    per_token = 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * 4
+    per_token = 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * 4  # K and V, fp32
     return max(256, min(4096, CPU_BATCH_CACHE_BYTES // per_token))
 
 
@@ -47,11 +47,16 @@ def default_padding_allowance(device: torch.device, config=None) -> int:
         return 1024
     if config is None:
         return 32
+    return int(max(8, min(4096, 32 * 15.7e6 / weights_per_layer(config))))
+
+
+def weights_per_layer(config) -> int:
+    """Matmul weights of one decoder layer (attention projections and the gated MLP): what a
+    token costs per layer, in multiply-adds."""
     h = config.hidden_size
     q = config.num_attention_heads * config.head_dim
     kv = config.num_key_value_heads * config.head_dim
-    per_layer = h * q + 2 * h * kv + q * h + 3 * h * config.intermediate_size
-    return int(max(8, min(4096, 32 * 15.7e6 / per_layer)))
+    return h * q + 2 * h * kv + q * h + 3 * h * config.intermediate_size
 
 
 def plan_batches(

@@ -175,7 +175,6 @@ class Qwen3Reranker(Scorer):
             yes_no = yes_no + self.head_bias
         return yes_no[:, 0] - yes_no[:, 1]
 
-    @torch.inference_mode()
     def _padded_forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None) -> torch.Tensor:
         """The hidden state of each row's last real token; rows right-padded to the longest."""
         width = max(len(r) for r in rows)
