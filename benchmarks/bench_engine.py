@@ -10,6 +10,12 @@ latencies (bench_live_edit.py). Methods alternate over --rounds; the median roun
     python benchmarks/bench_engine.py            # CPU: 0.6B, fp32, 8 pairs (a few minutes)
     python benchmarks/bench_engine.py            # CUDA: 0.6B/4B/8B, none/8bit/4bit, bf16, 256 pairs
     python benchmarks/bench_engine.py --shapes 4B,8B --layers 4   # the big shapes' layers on a CPU
+    python benchmarks/bench_engine.py --methods engine,compiled --workloads chunks --no-live-edit
+    python benchmarks/bench_engine.py --live-batches   # tiny model, 1-8 rows: eager vs compiled
+
+`compiled` is the engine with torch.compile over bucketed shapes (engine/compiled.py; CUDA graphs
+on a GPU). It is warmed up over the workload's shapes before timing; the warm-up (the compiles)
+is printed on its own line.
 
 Needs torch, transformers, sentence-transformers (and bitsandbytes + accelerate for 8bit/4bit).
 Ratios are what to compare across machines; absolute figures of a shared machine are noisy.
@@ -70,6 +76,8 @@ def load_methods(model_dir: Path, args, quant: str):
 
     packed = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
     packed.packing = True  # the same weights, document parts packed end to end (packing.py)
+    compiled = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
+    compiled.compile = True
 
     def ours(engine):
         def score(texts):
@@ -80,11 +88,12 @@ def load_methods(model_dir: Path, args, quant: str):
     methods = {
         "engine": ours(scorer),
         "packed": ours(packed),
+        "compiled": ours(compiled),
         "official": lambda texts: official_logits(scorer.model, scorer.tokenizer, INSTRUCTION, QUERY, texts,
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
     }
-    return scorer, {m: methods[m] for m in chosen}, weights
+    return scorer, {m: methods[m] for m in chosen}, weights, compiled
 
 
 def agreement(ours: torch.Tensor, theirs: torch.Tensor) -> str:
@@ -111,15 +120,19 @@ def main() -> None:
     ap.add_argument("--official-batch", type=int, default=16 if gpu else 4, help="the snippet's batch size")
     ap.add_argument("--st-batch", type=int, default=32 if gpu else 4, help="CrossEncoder.predict batch size")
     ap.add_argument("--methods", default="engine,packed,official,st" if gpu else "engine,official,st",
-                    help="engine, packed (the engine with packed batches), official, st")
+                    help="engine, packed (the engine with packed batches), compiled (torch.compile), official, st")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-tokens", type=int, help="the engine's tokens per forward pass (default: by device)")
     ap.add_argument("--peak-tflops", type=float, help="the device's dense peak for MFU (default: known GPUs)")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     ap.add_argument("--no-live-edit", action="store_true", help="skip the live-edit latencies")
+    ap.add_argument("--live-batches", action="store_true",
+                    help="only: tiny model, batches of 1-8 chunks, eager vs compiled latency per batch")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.live_batches:
+        return live_batches(args.device, max(args.rounds, 10))
     from workbench.engine.loading import quiet_libraries
 
     quiet_libraries()
@@ -137,7 +150,7 @@ def main() -> None:
             save_dtype = "float32" if args.dtype == "fp32" else "bfloat16"
             model_dir = save_shape(shape, args.layers, save_dtype, Path(tmp) / shape)
             for quant in args.quantize.split(","):
-                scorer, methods, weights = load_methods(model_dir, args, quant)
+                scorer, methods, weights, compiled = load_methods(model_dir, args, quant)
                 if weights is not None:
                     print(f"{shape:5} {quant:5} weights on the GPU: {weights / 2**30:.2f} GiB")
                 for wl in args.workloads.split(","):
@@ -145,8 +158,12 @@ def main() -> None:
                     texts = documents(scorer.tokenizer, lengths)
                     tokens = [p.tokens for p in scorer.build_prompts(INSTRUCTION, QUERY, texts)]
                     flops = sum(pair_flops(scorer.model.config, n) for n in tokens)
-                    for fn in methods.values():
-                        fn(texts[:2])  # warm-up: kernels, allocator, lazy imports
+                    for name, fn in methods.items():
+                        if name != "compiled":  # its warm-up is every shape of the workload: below
+                            fn(texts[:2])  # warm-up: kernels, allocator, lazy imports
+                    if "compiled" in methods:
+                        label = f"{shape:5} {quant:5} {wl:8}"
+                        warm_up_compiled(compiled, methods["compiled"], texts, args.device, label)
                     timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
                     for name, t in timings.items():
                         mfu = f"{flops / t.median / (peak * 1e12):6.1%}" if peak else f"{'-':>6}"
@@ -165,11 +182,65 @@ def main() -> None:
     print("\n# engine against each peer (same run): speed = their median time / ours")
     for shape, quant, wl, name, speed, mem in ratios:
         print(f"{shape:5} {quant:5} {wl:8} vs {name:8} speed x{speed:.2f}  peak memory theirs/ours x{mem:.2f}")
+        if name == "compiled":
+            print(f"{shape:5} {quant:5} {wl:8} compiled over engine: x{speed and 1 / speed:.2f} pairs/s")
     if not args.no_live_edit:
         from bench_live_edit import live_edit_report
 
         print("\n# live edit (tiny model, CPU; bench_live_edit.py)")
         live_edit_report(None, 32_000, 7)
+
+
+def warm_up_compiled(compiled, score, texts, device: str, label: str) -> None:
+    """Score the workload once so every shape it needs is compiled before timing."""
+    import time
+
+    start = time.perf_counter()
+    score(texts)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    state = f"{len(compiled._compiled.shapes)} shapes" if compiled.compile else f"OFF: {compiled.compile_off_reason}"
+    print(f"{label} compiled warm-up (compiles) {time.perf_counter() - start:.1f} s, {state}", flush=True)
+
+
+def live_batches(device: str, reps: int) -> None:
+    """What a live edit scores: 1-8 chunks of 128 tokens on the tiny model. Per batch size: the
+    first call (the compile), then the median latency, eager and compiled, shared head on."""
+    import statistics
+    import time
+
+    from workbench.engine.loading import LoadOptions, load_scorer
+    from workbench.engine.reranker import Qwen3Reranker
+    from workbench.testing.tiny_qwen import save_tiny_qwen3_reranker
+
+    with tempfile.TemporaryDirectory() as tmp:
+        eager = load_scorer(LoadOptions(model=str(save_tiny_qwen3_reranker(Path(tmp) / "tiny")), device=device))
+    compiled = Qwen3Reranker(eager.model, eager.tokenizer, eager.info)
+    compiled.compile = True
+    texts = documents(eager.tokenizer, document_lengths("chunks", 8, 128))
+
+    def timed(scorer, prompts) -> float:
+        start = time.perf_counter()
+        for _ in scorer.score_prompts(prompts):
+            pass
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    print(f"# live batches: tiny model, {device}, 128-token chunks, median of {reps}; ms per batch")
+    print(f"{'rows':>4} {'eager':>8} {'compiled':>9} {'speed-up':>8} {'first call s':>12}")
+    for rows in (1, 2, 4, 8):
+        prompts = compiled.build_prompts(INSTRUCTION, QUERY, texts[:rows])
+        first = timed(compiled, prompts)
+        timed(eager, prompts)
+        e, c = [], []
+        for _ in range(reps):  # alternating, so a busy moment falls on both
+            e.append(timed(eager, prompts))
+            c.append(timed(compiled, prompts))
+        e_ms, c_ms = statistics.median(e) * 1e3, statistics.median(c) * 1e3
+        print(f"{rows:4} {e_ms:8.2f} {c_ms:9.2f} {e_ms / c_ms:7.2f}x {first:12.1f}", flush=True)
+    if not compiled.compile:
+        print(f"compiled path OFF: {compiled.compile_off_reason}")
 
 
 if __name__ == "__main__":

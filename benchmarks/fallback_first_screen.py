@@ -12,6 +12,7 @@ order, so a machine shared with other work biases no dtype; ratios are per round
     python benchmarks/fallback_first_screen.py --rounds 3 --quality # + nDCG/MRR on the judged queries
     python benchmarks/fallback_first_screen.py --dtypes auto        # what a launch picks here
     python benchmarks/fallback_first_screen.py --dtypes bf16,bf16/16 --threads 1   # rows per batch
+    python benchmarks/fallback_first_screen.py --dtypes bf16/64/0,bf16 --rounds 4  # pieces vs whole batches
 
 --quality scores sample_data/queries.jsonl (judged by qrels.txt) in each dtype: chunk and
 document nDCG@10 and MRR@10, and how often the document order and top document equal the first
@@ -24,6 +25,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from workbench.engine.loading import LoadOptions, load_fallback, quiet_libraries
 from workbench.session import NullRecorder, Workbench  # noqa: E402
 
 DEFAULT_BATCH = fallback.BATCH
+DEFAULT_PIECE = fallback.PIECE_TOKENS
 STARTER = "how long are backups kept"  # scripts/launch's starter query
 DOCS = ROOT / "sample_data" / "docs"
 
@@ -57,29 +60,35 @@ def timed(owner, name: str, totals: dict, key: str) -> None:
     setattr(owner, name, wrapper)
 
 
-def watch_model(model, totals: dict) -> None:
-    """Forward hooks: the model's time, and tokens computed (batch x width) vs real (the mask)."""
-    started = []
-
-    def before(_module, _args, kwargs):
-        started.append(time.perf_counter())
+def watch_model(scorer, totals: dict) -> None:
+    """The model's wall time (every embedding call, pieces on several threads counted once), and
+    tokens computed (batch x width) vs real (the mask), counted by a forward hook on any thread."""
+    timed(scorer, "_embed", totals, "model")
+    timed(scorer, "_embed_in_pieces", totals, "model")
+    lock = threading.Lock()
 
     def after(_module, _args, kwargs, _output):
-        totals["model"] += time.perf_counter() - started.pop()
         mask = kwargs["attention_mask"]
-        totals["computed"] += mask.numel()
-        totals["real"] += int(mask.sum())
-        totals["batches"] += 1
+        with lock:
+            totals["computed"] += mask.numel()
+            totals["real"] += int(mask.sum())
+            totals["batches"] += 1
 
-    model.register_forward_pre_hook(before, with_kwargs=True)
-    model.register_forward_hook(after, with_kwargs=True)
+    scorer.model.register_forward_hook(after, with_kwargs=True)
 
 
 def load(variant: str):
-    """The fallback as a variant names it: DTYPE, or DTYPE/ROWS for that many rows per batch."""
-    dtype, _, rows = variant.partition("/")
+    """The fallback as a variant names it: DTYPE[/ROWS[/PIECE]]: rows per batch, and for bf16 the
+    tokens per forward pass (fallback.PIECE_TOKENS; 0 = one multi-threaded pass per batch)."""
+    dtype, rows, piece = (variant.split("/") + ["", ""])[:3]
     fallback.BATCH = int(rows) if rows else DEFAULT_BATCH
+    fallback.PIECE_TOKENS = int(piece) if piece else DEFAULT_PIECE
     return load_fallback(LoadOptions(device="cpu", dtype=dtype), reason="measuring")
+
+
+def label(dtype: str, variant: str) -> str:
+    """The dtype the fallback runs (what auto picked), with the variant's batch settings."""
+    return "/".join([dtype, *variant.split("/")[1:]])
 
 
 def first_ranking(variant: str, threads: int) -> dict:
@@ -96,14 +105,14 @@ def first_ranking(variant: str, threads: int) -> dict:
     bench.attach(scorer)
     timed(bench.ranker, "chunk", totals, "chunk")
     timed(scorer, "build_prompts", totals, "tokenise")
-    watch_model(scorer.model, totals)
+    watch_model(scorer, totals)
     bench.set_query(STARTER)
     t, cpu = time.perf_counter(), time.process_time()
     result = bench.run_now()
     run_s, cpu_s = time.perf_counter() - t, time.process_time() - cpu
     spans = [c for d in result.documents for c in d.chunks]
     return {
-        **totals, "dtype": scorer.info.dtype + ("" if fallback.BATCH == DEFAULT_BATCH else f"/{fallback.BATCH}"), "load": load_s, "run": run_s, "cpu": cpu_s, "total": totals["read"] + run_s,
+        **totals, "dtype": label(scorer.info.dtype, variant), "load": load_s, "run": run_s, "cpu": cpu_s, "total": totals["read"] + run_s,
         "first_result": result.stats.first_result_s, "chunks": len(spans),
         "chunk_tokens": sum(c.chunk.tokens for c in spans),
         "doc_tokens": sum(len(scorer.tokenizer(d.text, add_special_tokens=False)["input_ids"]) for d in documents),
@@ -115,7 +124,7 @@ def first_ranking(variant: str, threads: int) -> dict:
 def print_round(r: dict) -> None:
     other = r["run"] - r["chunk"] - r["tokenise"] - r["model"]
     waste = 1 - r["real"] / r["computed"] if r["computed"] else 0.0
-    print(f"  {r['dtype']:7s} total {r['total']:5.1f} s = read {r['read']:.2f} + chunk {r['chunk']:.2f} + tokenise "
+    print(f"  {r['dtype']:12s} total {r['total']:5.1f} s = read {r['read']:.2f} + chunk {r['chunk']:.2f} + tokenise "
           f"{r['tokenise']:.2f} + model {r['model']:5.1f} + other {other:.2f}; cpu {r['cpu']:5.1f} s   (load {r['load']:.1f} s, "
           f"first batch shown at {r['first_result'] or 0:.1f} s; {r['real'] / r['model']:,.0f} real tokens/s; "
           f"{int(r['batches'])} batches, padding {waste:.1%} of {int(r['computed']):,} computed)")
@@ -139,7 +148,7 @@ def timing(dtypes: list[str], rounds: int, threads: int) -> dict[str, list[dict]
         ratios = [a["total"] / b["total"] for a, b in zip(runs[dtypes[0]], runs[d])]
         cpu_ratio = statistics.median(a["cpu"] / b["cpu"] for a, b in zip(runs[dtypes[0]], runs[d]))
         same = all(r["scores"] == runs[d][0]["scores"] for r in runs[d])
-        print(f"  {runs[d][0]['dtype']:7s} total {med['total']:5.1f} s, model {med['model']:5.1f} s, cpu {med['cpu']:5.1f} s, load {med['load']:.1f} s; "
+        print(f"  {runs[d][0]['dtype']:12s} total {med['total']:5.1f} s, model {med['model']:5.1f} s, cpu {med['cpu']:5.1f} s, load {med['load']:.1f} s; "
               f"ratio {statistics.median(ratios):.2f}x, in cpu time {cpu_ratio:.2f}x (rounds: {', '.join(f'{x:.2f}' for x in ratios)}); "
               f"scores identical across rounds: {'yes' if same else 'NO'}")
         print(f"        document order: {', '.join(runs[d][0]['order'][:5])}, ...")
@@ -163,9 +172,9 @@ def quality(dtypes: list[str], threads: int) -> None:
         t = time.perf_counter()
         (result,) = sweep(bench, judged, [Candidate("default", None)], DEFAULT_INSTRUCTION, texts, 10)
         data = report([result], judged, 10, {"id": "fallback", "fallback": True})["instructions"][0]
-        rows[d] = (bench.model.dtype + d[len(d.partition("/")[0]):], data, result, time.perf_counter() - t)
+        rows[d] = (label(bench.model.dtype, d), data, result, time.perf_counter() - t)
     print(f"\nquality on {len(judged)} judged queries (sample_data/queries.jsonl + qrels.txt), k=10:")
-    print("  dtype  chunk nDCG  chunk MRR  doc nDCG  doc MRR  hit@1  first-chunk MRR  same doc order  same top doc  top-10 chunks equal  time")
+    print("  dtype         chunk nDCG  chunk MRR  doc nDCG  doc MRR  hit@1  first-chunk MRR  same doc order  same top doc  top-10 chunks equal  time")
     base = rows[dtypes[0]][2]
     for d in dtypes:
         name, data, result, secs = rows[d]
@@ -175,15 +184,16 @@ def quality(dtypes: list[str], threads: int) -> None:
         same_order = sum([i for i, _ in a] == [i for i, _ in b] for a, b in order)
         same_top = sum(a[0][0] == b[0][0] for a, b in order)
         same_chunks = sum([i for i, _ in a] == [i for i, _ in b] for a, b in chunks)
-        print(f"  {name:5s}  {m['chunk']['nDCG@10']:10.3f}  {m['chunk']['MRR@10']:9.3f}  {m['document']['nDCG@10']:8.3f}  "
+        print(f"  {name:12s}  {m['chunk']['nDCG@10']:10.3f}  {m['chunk']['MRR@10']:9.3f}  {m['document']['nDCG@10']:8.3f}  "
               f"{m['document']['MRR@10']:7.3f}  {data['hit@1']:5.2f}  {data['mrr']:15.3f}  {same_order:>10d}/{len(judged)}  "
               f"{same_top:>10d}/{len(judged)}  {same_chunks:>16d}/{len(judged)}  {secs:5.1f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16, auto, each with /ROWS to "
-                        f"set rows per batch (default fp32,bf16; {DEFAULT_BATCH} rows)")
+    parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16, auto, each with /ROWS "
+                        f"(rows per batch, default {DEFAULT_BATCH}) and for bf16 /ROWS/PIECE (tokens per forward pass, each on a "
+                        f"thread of its own; 0 = one pass per batch; default {DEFAULT_PIECE}); default fp32,bf16")
     parser.add_argument("--rounds", type=int, default=2, help="timed first rankings per dtype (default 2)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every usable core, as the app's first run)")
     parser.add_argument("--quality", action="store_true", help="also judge each dtype on the 15 sample queries")

@@ -58,7 +58,6 @@ def test_official_snippet_peer_gives_the_engine_logits(engine):
 
 
 def test_cross_encoder_peer_gives_the_engine_logits(engine, tiny_model_dir):
-    pytest.importorskip("sentence_transformers")  # a benchmark-only dependency
     ce = peers.load_cross_encoder(tiny_model_dir, INSTRUCTION, "cpu", torch.float32, max_length=MAX_LENGTH)
     got = peers.cross_encoder_logits(ce, QUERY, DOCS, batch_size=2)
     assert got.dtype == torch.float32

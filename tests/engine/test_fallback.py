@@ -200,3 +200,56 @@ def test_the_chosen_precision_and_why_are_shown_with_the_model(bf16_fallback):
     assert any("bf16" in line for line in bf16_fallback.info.choices)
     fp16 = load("fp16")  # no fp16 path: runs fp32 and says so, never a silent mismatch
     assert fp16.info.dtype == "fp32" and any("no fp16" in line for line in fp16.info.choices)
+
+
+# --- bf16 on the CPU: pieces of a batch embedded on a core each ---------------------------------
+
+@pytest.fixture
+def threads():
+    import torch
+
+    before = torch.get_num_threads()
+    yield torch
+    torch.set_num_threads(before)
+
+
+def prompts_of_a_long_text(scorer) -> list:
+    text = long_words_text(6000)  # about 40 chunks: several forward passes per batch
+    return scorer.build_prompts("", "key rotation", [text[i : i + 900] for i in range(0, len(text), 900)])
+
+
+def test_bf16_scores_are_the_same_whether_one_core_or_two_embed_them(threads, bf16_fallback):
+    # Each piece runs single-threaded, on the calling thread or on one of the pool's: the same
+    # rows in the same pieces, so a machine's core count cannot change a score or a tie.
+    prompts = prompts_of_a_long_text(bf16_fallback)
+    scores = {}
+    for n in (1, 2):
+        threads.set_num_threads(n)
+        scorer = load("bf16")
+        scores[n] = sorted(x for batch in scorer.score_prompts(prompts) for x in batch)
+        assert threads.get_num_threads() == n  # the count the run was given is back for the next one
+    assert len(scores[1]) == len(prompts) and scores[1] == scores[2]
+
+
+def test_bf16_embedding_on_every_core_leaves_later_runs_their_thread_count(threads, bf16_fallback):
+    # The pool's threads run torch single-threaded, but torch's count is per thread and a new
+    # thread starts from the last count set anywhere: the app's next scoring worker is a new thread.
+    import threading
+
+    threads.set_num_threads(2)
+    scorer = load("bf16")
+    list(scorer.score_prompts(prompts_of_a_long_text(scorer)))
+    seen = []
+    later = threading.Thread(target=lambda: seen.append(threads.get_num_threads()))
+    later.start()
+    later.join()
+    assert threads.get_num_threads() == 2 and seen == [2]
+
+
+def test_a_query_longer_than_the_window_is_cut_as_the_tokenizer_would_cut_it(fallback):
+    # The fallback cuts the query by hand (the tokenizer's own truncation is a setting shared with
+    # other threads); the model must still see what truncation would give it.
+    query = "backup retention " * 400  # ~800 tokens: beyond the 256-token window
+    prompt = fallback.build_prompts("", query, ["nightly backups are kept"])[0]
+    cut = prompt.ids.index(0)  # the query/document boundary
+    assert list(prompt.ids[:cut]) == fallback.tokenizer.encode(query, truncation=True, max_length=256)

@@ -1,5 +1,9 @@
 """One ranking run: chunk documents, build prompts, take what the cache knows, score the rest
-batch by batch, aggregate per document. Used alike by the CLI, the UI and the benchmarks."""
+batch by batch, aggregate per document. Used alike by the CLI, the UI and the benchmarks.
+
+Serially, everything is chunked and built first, then scored in one call. Pipelined (pipeline.py),
+chunking and prompt building run on threads and hand over groups, each looked up and scored with
+its own call while the next is built; the results are the same."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from .aggregate import aggregate as aggregate_scores
 from .cache import MemoryScoreCache
 from .chunking import Chunker
 from .ordering import rank_documents
+from .pipeline import Group, PipelinedRun, SerialRun
 from .scorer import CancelCheck, Cancelled, Scorer, ScoreCache, prompt_key
 from .types import (
     DEFAULT_AGGREGATE,
@@ -61,6 +66,9 @@ class Ranker:
         # Prompts already built, with their cache keys, by (instruction, query, text): re-showing a
         # ranking or editing one document must not re-tokenise nor re-hash every chunk.
         self._prompts: OrderedDict[tuple[str, str, str], tuple[Prompt, str]] = OrderedDict()
+        # Chunk and build prompts on threads while scoring (pipeline.py): True, False, or None =
+        # on for a CUDA scorer, where tokenising everything first takes longer than the model.
+        self.pipeline: bool | None = None
 
     def forget_prompts(self) -> None:
         """Drop the prompts built so far and what the scorer remembers of their texts. The app
@@ -91,46 +99,29 @@ class Ranker:
         _check_inputs(query, documents)
         aggregate_scores([], aggregate)  # reject an unknown aggregate before any work
         started = time.perf_counter()
-        spans: list[ChunkSpan] = []
-        texts: list[str] = []
-        for doc in documents:
-            for span in self.chunk(doc, chunking):
-                spans.append(span)
-                texts.append(span.text_of(doc.text))
-        prompts, keys = self._build_prompts(instruction, query, texts)
-        stats = RunStats(pairs=len(prompts))
-        scores: list[ChunkScore | None] = [None] * len(prompts)
 
-        def report(indices_logits: list[tuple[int, float]], cached: bool) -> None:
-            new = [self._chunk_score(spans[i], prompts[i], logit, cached) for i, logit in indices_logits]
-            for (i, _), s in zip(indices_logits, new):
-                scores[i] = s
-            if stats.first_result_s is None and new:
-                stats.first_result_s = time.perf_counter() - started
-            if on_progress is not None and new:
-                on_progress(RankProgress(new, sum(s is not None for s in scores), len(scores)))
+        def chunk(doc: Document) -> list[ChunkSpan]:
+            return self.chunk(doc, chunking)
 
-        fingerprint = self.scorer.info.fingerprint()
-        known = self.cache.get_many(fingerprint, list(dict.fromkeys(keys)))
-        hits = [(i, known[k]) for i, k in enumerate(keys) if k in known]
-        stats.cached = len(hits)
-        report(hits, cached=True)
+        def build(texts: list[str]) -> tuple[list[Prompt], list[str]]:
+            return self._build_prompts(instruction, query, texts)
 
-        todo = [i for i, k in enumerate(keys) if k not in known]
+        run = _Run(self, started, on_progress)
+        if self.pipelined():
+            source = PipelinedRun(documents, chunk, build, getattr(self.scorer, "token_budget", None))
+        else:
+            source = SerialRun(documents, chunk, build)
+        run.source = source
         cancelled = False
-        try:
-            for batch in self.scorer.score_prompts([prompts[i] for i in todo], should_cancel):
-                done = [(todo[j], logit) for j, logit in batch]
-                # A non-finite logit (fp16 overflow, say) is a failure, not a result: never
-                # cached, so the next run scores the pair again (and SQLite could not store it).
-                self.cache.put_many(fingerprint, {keys[i]: logit for i, logit in done if math.isfinite(logit)})
-                stats.scored += len(done)
-                stats.prompt_tokens += sum(prompts[i].tokens for i, _ in done)
-                report(done, cached=False)
-        except Cancelled:
-            cancelled = True
-        if stats.scored:
-            stats.model_tokens = self.scorer.computed_tokens([prompts[i] for i in todo if scores[i] is not None])
+        with source:  # leaving it stops and joins the pipeline's threads, whatever happened
+            try:
+                for group in source.groups(should_cancel, run.flush):
+                    self._score_group(group, run, should_cancel)
+            except Cancelled:
+                cancelled = True
+        run.flush()
+        stats = run.stats
+        stats.pairs = source.total if source.total is not None else source.chunked
         stats.latency_s = time.perf_counter() - started
         return RankResult(
             query=query,
@@ -139,10 +130,47 @@ class Ranker:
             chunking=chunking,
             aggregate=aggregate,
             top_k=top_k,
-            documents=rank_documents(documents, [s for s in scores if s is not None], aggregate, top_k),
+            documents=rank_documents(documents, [s for s in run.scores if s is not None], aggregate, top_k),
             stats=stats,
             cancelled=cancelled,
         )
+
+    def pipelined(self) -> bool:
+        """Whether rank() tokenises on threads while it scores (see `pipeline`)."""
+        if self.pipeline is not None:
+            return self.pipeline
+        device = getattr(self.scorer, "device", None)
+        return getattr(device, "type", None) == "cuda"
+
+    def _score_group(self, group: Group, run: _Run, should_cancel: CancelCheck | None) -> None:
+        """Take what the cache knows of one group, score the rest with one scoring call."""
+        run.add(group)
+        # A text met again in a later group was scored by this run, not before it: score it again,
+        # as the serial path's single call does, so "cached" means the same in both paths.
+        lookup = [k for k in dict.fromkeys(group.keys) if k not in run.scored_keys]
+        known = self.cache.get_many(run.fingerprint, lookup) if lookup else {}
+        hits = [(group.start + j, known[k]) for j, k in enumerate(group.keys) if k in known]
+        run.stats.cached += len(hits)
+        run.report(hits, cached=True)
+        todo = [j for j, k in enumerate(group.keys) if k not in known]
+        if not todo:
+            return
+        scored: set[int] = set()
+        try:
+            for batch in self.scorer.score_prompts([group.prompts[j] for j in todo], should_cancel):
+                done = [(todo[b], logit) for b, logit in batch]
+                # A non-finite logit (fp16 overflow, say) is a failure, not a result: never
+                # cached, so the next run scores the pair again (and SQLite could not store it).
+                self.cache.put_many(run.fingerprint, {group.keys[j]: x for j, x in done if math.isfinite(x)})
+                run.scored_keys.update(group.keys[j] for j, _ in done)
+                scored.update(j for j, _ in done)
+                run.stats.scored += len(done)
+                run.stats.prompt_tokens += sum(group.prompts[j].tokens for j, _ in done)
+                run.report([(group.start + j, x) for j, x in done], cached=False)
+        finally:
+            # Per scoring call: the shared head counts once per call, as it is computed.
+            if scored:
+                run.stats.model_tokens += self.scorer.computed_tokens([group.prompts[j] for j in todo if j in scored])
 
     def _build_prompts(self, instruction: str, query: str, texts: list[str]) -> tuple[list[Prompt], list[str]]:
         """Each text's prompt and score-cache key, building only those not built before."""
@@ -172,6 +200,47 @@ class Ranker:
             truncated=prompt.truncated,
             cached=cached,
         )
+
+
+class _Run:
+    """One run's scores as they arrive, its stats, and the progress reports due. A report waits
+    while the run's chunk count is unknown (the pipeline still chunking): a progress bar's total
+    never moves, and the wait is short, since chunking runs ahead of everything else."""
+
+    def __init__(self, ranker: Ranker, started: float, on_progress: Callable[[RankProgress], None] | None):
+        self.ranker, self.started, self.on_progress = ranker, started, on_progress
+        self.source: PipelinedRun | SerialRun | None = None  # set once the run's chunks are coming
+        self.fingerprint = ranker.scorer.info.fingerprint()
+        self.stats = RunStats()
+        self.spans: list[ChunkSpan] = []
+        self.prompts: list[Prompt] = []
+        self.scores: list[ChunkScore | None] = []
+        self.scored_keys: set[str] = set()
+        self.done = 0
+        self.pending: list[ChunkScore] = []
+
+    def add(self, group: Group) -> None:
+        self.spans += group.spans
+        self.prompts += group.prompts
+        self.scores += [None] * len(group.spans)
+
+    def report(self, indices_logits: list[tuple[int, float]], cached: bool) -> None:
+        new = [self.ranker._chunk_score(self.spans[i], self.prompts[i], x, cached) for i, x in indices_logits]
+        for (i, _), s in zip(indices_logits, new):
+            self.scores[i] = s
+        self.done += len(new)
+        self.pending += new
+        self.flush()
+
+    def flush(self) -> None:
+        total = self.source.total if self.source is not None else None
+        if not self.pending or total is None:
+            return
+        if self.stats.first_result_s is None:
+            self.stats.first_result_s = time.perf_counter() - self.started
+        if self.on_progress is not None:
+            self.on_progress(RankProgress(self.pending, self.done, total))
+        self.pending = []
 
 
 def _check_inputs(query: str, documents: Sequence[Document]) -> None:

@@ -18,6 +18,11 @@ Same numbers as the official snippet, less work:
 `packing = True` lays several document parts end to end in one row instead (packing.py): no
 padding at all, at the price of attention over the whole pack. Off by default: on a CPU it wins
 only where sorted batches still pad a lot; it is a GPU lever, measured by bench_engine.py.
+
+`compile = True` runs padded batches through torch.compile over bucketed shapes (compiled.py):
+CUDA graphs on a GPU. Off by default: each new shape costs a compile (seconds to minutes) the
+first time it is seen. Any failure to compile or run the graph turns it off, with one warning,
+and the batch is scored eagerly.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from .batching import default_padding_allowance, default_token_budget, plan_batches
+from .compiled import CompiledForward, failure_reason, head_length, log as compiled_log, pad_rows
 from .overlap import Readback, to_device
 from .packing import DEFAULT_PACK_TOKENS, PackingUnavailable, check_packable, packed_forward, plan_packed_batches
 from .prompt import PromptBuilder
@@ -58,6 +64,10 @@ class Qwen3Reranker(Scorer):
         self.share_prefix = True  # off after a library failure, or to measure what it saves
         self.packing = False
         self.pack_tokens = DEFAULT_PACK_TOKENS
+        self.compile = False
+        self.compile_backend = None  # torch.compile's backend: None is inductor
+        self.compile_off_reason: str | None = None
+        self._compiled: CompiledForward | None = None
         # Launch batch k+1 before reading batch k back (overlap.py). Only on a GPU: on a CPU the
         # forward pass is synchronous, and holding a batch back would only delay the first rows.
         self.overlap = self.device.type == "cuda"
@@ -132,11 +142,16 @@ class Qwen3Reranker(Scorer):
 
     def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
         """The head all pairs share is run once per call, not once per pair."""
-        shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
+        shared = self._shared_length(prompts)
         return sum(p.tokens - shared for p in prompts) + shared
 
-    def _shared_head(self, prompts: Sequence[Prompt]) -> SharedPrefix | None:
+    def _shared_length(self, prompts: Sequence[Prompt]) -> int:
         shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
+        # Compiled graphs are fixed to the head's length too: few lengths, few graphs.
+        return head_length(shared) if self.compile and not self.packing else shared
+
+    def _shared_head(self, prompts: Sequence[Prompt]) -> SharedPrefix | None:
+        shared = self._shared_length(prompts)
         if not shared:
             return None
         try:
@@ -177,14 +192,24 @@ class Qwen3Reranker(Scorer):
 
     def _padded_forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None) -> torch.Tensor:
         """The hidden state of each row's last real token; rows right-padded to the longest."""
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        for j, r in enumerate(rows):
-            ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
-        last = to_device(torch.tensor([len(r) - 1 for r in rows]), self.device)
+        if self.compile:
+            try:
+                return self._compiled_forward()(rows, head)
+            except torch.OutOfMemoryError:
+                raise  # a matter of batch size, not of compiling: score_prompts re-plans
+            except Exception as e:  # no C compiler, an op it cannot compile, a library change
+                self.compile = False
+                self.compile_off_reason = failure_reason(e)
+                compiled_log.warning("compiled forward unavailable (%s); scoring eagerly", self.compile_off_reason)
+        ids, last = pad_rows(rows, self.pad_id, len(rows), max(len(r) for r in rows))
         extra = head.forward_kwargs(len(rows)) if head is not None else {}
         hidden = self.backbone(input_ids=to_device(ids, self.device), use_cache=False, **extra).last_hidden_state
-        return hidden[torch.arange(len(rows), device=self.device), last]
+        return hidden[torch.arange(len(rows), device=self.device), to_device(last, self.device)]
+
+    def _compiled_forward(self) -> CompiledForward:
+        if self._compiled is None or self._compiled.backend != (self.compile_backend or "inductor"):
+            self._compiled = CompiledForward(self.backbone, self.pad_id, self.device, self.compile_backend)
+        return self._compiled
 
     def memory_in_use(self) -> int | None:
         if self.device.type == "cuda":
