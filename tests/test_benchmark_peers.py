@@ -58,6 +58,8 @@ def test_official_snippet_peer_gives_the_engine_logits(engine):
 
 
 def test_cross_encoder_peer_gives_the_engine_logits(engine, tiny_model_dir):
+    # In the lock (the `bench` extra); scripts/check-versions' environments may lack it.
+    pytest.importorskip("sentence_transformers")
     ce = peers.load_cross_encoder(tiny_model_dir, INSTRUCTION, "cpu", torch.float32, max_length=MAX_LENGTH)
     got = peers.cross_encoder_logits(ce, QUERY, DOCS, batch_size=2)
     assert got.dtype == torch.float32
