@@ -74,7 +74,7 @@ def fallback_dtype(requested: str, device: str) -> tuple[str, str]:
     """The fallback's precision for a --dtype request, and why, as shown under the model's choices.
 
     bf16 here means autocast: matmuls and attention in bf16, layer norms, pooling and the cosine in
-    fp32. On the sample data that ranks as well as fp32 and about 1.8x faster on a CPU with native
+    fp32. On the sample data that ranks as well as fp32 and about 2x faster on a CPU with native
     bf16 (benchmarks/fallback_first_screen.py); bf16 weights throughout drift further."""
     if requested == "fp32":
         return "fp32", "fallback dtype fp32 (as asked)"
@@ -87,7 +87,7 @@ def fallback_dtype(requested: str, device: str) -> tuple[str, str]:
             return "bf16", "fallback dtype bf16 autocast: this GPU has bf16"
         return "fp32", "fallback dtype fp32: this GPU lacks bf16"
     if native_bf16_cpu():
-        return "bf16", "fallback dtype bf16 autocast: this CPU has native bf16 (about 1.8x faster; ranks the sample queries as well as fp32)"
+        return "bf16", "fallback dtype bf16 autocast: this CPU has native bf16 (about 2x faster; ranks the sample queries as well as fp32)"
     return "fp32", "fallback dtype fp32: this CPU lacks native bf16, which would be slower here"
 
 
