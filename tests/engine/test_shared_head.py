@@ -63,6 +63,7 @@ def test_the_head_is_really_shared(tiny_scorer, monkeypatch):
         return heads[-1]
 
     monkeypatch.setattr(reranker_module, "SharedPrefix", spy)
+    tiny_scorer.forget_texts()  # an earlier test's head, kept by the scorer, would be reused
     _logits(tiny_scorer, _docs(4), share=True)
     assert heads and heads[0].length > 40  # system text + instruction + query
     assert tiny_scorer.share_prefix and tiny_scorer.sharing_off_reason is None
@@ -108,3 +109,26 @@ def test_a_forward_without_a_cache_argument_scores_whole_prompts(tiny_model_dir,
     logits = [c.logit for c in sorted(got.ranked_chunks(), key=lambda c: (c.doc_id, c.chunk.index))]
     assert logits == pytest.approx(expected, abs=1e-5)
     assert scorer.sharing_off_reason and "no KV cache argument" in scorer.sharing_off_reason
+
+
+def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, monkeypatch):
+    """A live edit of one document re-scores a pair or two under the same query: the head's
+    forward pass is not run again for it, and the scores are those of a fresh head."""
+    from workbench.engine import reranker as reranker_module
+
+    heads = []
+    original = reranker_module.SharedPrefix
+
+    def spy(*args, **kwargs):
+        heads.append(original(*args, **kwargs))
+        return heads[-1]
+
+    monkeypatch.setattr(reranker_module, "SharedPrefix", spy)
+    tiny_scorer.forget_texts()
+    docs = _docs(4)
+    first = _logits(tiny_scorer, docs, share=True)
+    again = _logits(tiny_scorer, docs[:2], share=True)  # Ranker(...) is new: nothing cached there
+    assert len(heads) == 1
+    assert again == pytest.approx(first[: len(again)], abs=1e-6)
+    other = Ranker(tiny_scorer).rank("a different query", INSTR, docs, ChunkSettings(tokens=24, overlap=4))
+    assert len(heads) == 2 and other.stats.scored > 0

@@ -56,7 +56,7 @@ def head_length(shared: int) -> int:
     return shared // HEAD_STEP * HEAD_STEP
 
 
-def failure_reason(error: BaseException) -> str:
+def compile_failure(error: BaseException) -> str:
     """One line naming what went wrong: dynamo's messages wrap the cause and run to pages."""
     while error.__cause__ is not None:
         error = error.__cause__

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from .batching import default_padding_allowance, default_token_budget, plan_batches
-from .compiled import CompiledForward, failure_reason, head_length, log as compiled_log, pad_rows
+from .compiled import CompiledForward, compile_failure, head_length, log as compiled_log, pad_rows
 from .overlap import Readback, to_device
 from .packing import DEFAULT_PACK_TOKENS, PackingUnavailable, check_packable, packed_forward, plan_packed_batches
 from .prompt import PromptBuilder
@@ -68,6 +68,7 @@ class Qwen3Reranker(Scorer):
         self.compile_backend = None  # torch.compile's backend: None is inductor
         self.compile_off_reason: str | None = None
         self._compiled: CompiledForward | None = None
+        self._last_head: tuple[tuple[int, ...], SharedPrefix] | None = None  # (its ids, its cache)
         # Launch batch k+1 before reading batch k back (overlap.py). Only on a GPU: on a CPU the
         # forward pass is synchronous, and holding a batch back would only delay the first rows.
         self.overlap = self.device.type == "cuda"
@@ -137,6 +138,7 @@ class Qwen3Reranker(Scorer):
         yield from _read(queued)
 
     def forget_texts(self) -> None:
+        self._last_head = None
         if self.builder is not None:
             self.builder.forget_documents()
 
@@ -154,16 +156,24 @@ class Qwen3Reranker(Scorer):
         shared = self._shared_length(prompts)
         if not shared:
             return None
+        ids = tuple(prompts[0].ids[:shared])
+        # The last head is kept: a live edit of one document, and each group of a pipelined run,
+        # come with the same query, and would otherwise run the head again for a pass or two.
+        if self._last_head is not None and self._last_head[0] == ids:
+            return self._last_head[1]
         try:
-            return SharedPrefix(self.backbone, prompts[0].ids[:shared], self.device)
+            head = SharedPrefix(self.backbone, ids, self.device)
         except SharedHeadUnavailable as e:
             self._stop_sharing(str(e))
             return None
+        self._last_head = (ids, head)
+        return head
 
     def _stop_sharing(self, reason: str) -> None:
         """Score whole prompts from now on: same scores, more compute. Said once per scorer."""
         self.share_prefix = False
         self.sharing_off_reason = reason
+        self._last_head = None
         shared_log.warning(
             "shared prompt head unavailable with this transformers version (%s); scoring whole prompts", reason
         )
@@ -199,7 +209,7 @@ class Qwen3Reranker(Scorer):
                 raise  # a matter of batch size, not of compiling: score_prompts re-plans
             except Exception as e:  # no C compiler, an op it cannot compile, a library change
                 self.compile = False
-                self.compile_off_reason = failure_reason(e)
+                self.compile_off_reason = compile_failure(e)
                 compiled_log.warning("compiled forward unavailable (%s); scoring eagerly", self.compile_off_reason)
         ids, last = pad_rows(rows, self.pad_id, len(rows), max(len(r) for r in rows))
         extra = head.forward_kwargs(len(rows)) if head is not None else {}
