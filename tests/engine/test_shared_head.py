@@ -51,18 +51,24 @@ def test_sharing_the_head_changes_no_score(tiny_scorer, n_docs):
     assert shared == pytest.approx(whole, abs=1e-5)
 
 
-def test_the_head_is_really_shared(tiny_scorer, monkeypatch):
-    """Guard against the fast path silently switching itself off on a new release."""
+@pytest.fixture
+def heads(monkeypatch) -> list:
+    """Every shared head the reranker computes, as it computes them."""
     from workbench.engine import reranker as reranker_module
 
-    heads = []
+    made = []
     original = reranker_module.SharedPrefix
 
     def spy(*args, **kwargs):
-        heads.append(original(*args, **kwargs))
-        return heads[-1]
+        made.append(original(*args, **kwargs))
+        return made[-1]
 
     monkeypatch.setattr(reranker_module, "SharedPrefix", spy)
+    return made
+
+
+def test_the_head_is_really_shared(tiny_scorer, heads):
+    """Guard against the fast path silently switching itself off on a new release."""
     tiny_scorer.forget_texts()  # an earlier test's head, kept by the scorer, would be reused
     _logits(tiny_scorer, _docs(4), share=True)
     assert heads and heads[0].length > 40  # system text + instruction + query
@@ -111,19 +117,9 @@ def test_a_forward_without_a_cache_argument_scores_whole_prompts(tiny_model_dir,
     assert scorer.sharing_off_reason and "no KV cache argument" in scorer.sharing_off_reason
 
 
-def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, monkeypatch):
+def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, heads):
     """A live edit of one document re-scores a pair or two under the same query: the head's
     forward pass is not run again for it, and the scores are those of a fresh head."""
-    from workbench.engine import reranker as reranker_module
-
-    heads = []
-    original = reranker_module.SharedPrefix
-
-    def spy(*args, **kwargs):
-        heads.append(original(*args, **kwargs))
-        return heads[-1]
-
-    monkeypatch.setattr(reranker_module, "SharedPrefix", spy)
     tiny_scorer.forget_texts()
     docs = _docs(4)
     first = _logits(tiny_scorer, docs, share=True)
