@@ -12,10 +12,12 @@ latencies (bench_live_edit.py). Methods alternate over --rounds; the median roun
     python benchmarks/bench_engine.py --shapes 4B,8B --layers 4   # the big shapes' layers on a CPU
     python benchmarks/bench_engine.py --methods engine,compiled --workloads chunks --no-live-edit
     python benchmarks/bench_engine.py --live-batches   # tiny model, 1-8 rows: eager vs compiled
+    python benchmarks/bench_engine.py --methods engine,onepass --no-live-edit   # passes per core
 
 `compiled` is the engine with torch.compile over bucketed shapes (engine/compiled.py; CUDA graphs
 on a GPU). It is warmed up over the workload's shapes before timing; the warm-up (the compiles)
-is printed on its own line.
+is printed on its own line. `onepass` is the engine running one multi-threaded pass at a time
+instead of one single-threaded pass per core (core_pool.py; on a GPU the two are the same).
 
 Needs torch, transformers, sentence-transformers (and bitsandbytes + accelerate for 8bit/4bit).
 Ratios are what to compare across machines; absolute figures of a shared machine are noisy.
@@ -78,6 +80,8 @@ def load_methods(model_dir: Path, args, quant: str):
     packed.packing = True  # the same weights, document parts packed end to end (packing.py)
     compiled = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
     compiled.compile = True
+    onepass = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
+    onepass.pass_per_core = False  # one multi-threaded pass at a time (core_pool.py)
 
     def ours(engine):
         def score(texts):
@@ -89,6 +93,7 @@ def load_methods(model_dir: Path, args, quant: str):
         "engine": ours(scorer),
         "packed": ours(packed),
         "compiled": ours(compiled),
+        "onepass": ours(onepass),
         "official": lambda texts: official_logits(scorer.model, scorer.tokenizer, INSTRUCTION, QUERY, texts,
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
@@ -120,7 +125,8 @@ def main() -> None:
     ap.add_argument("--official-batch", type=int, default=16 if gpu else 4, help="the snippet's batch size")
     ap.add_argument("--st-batch", type=int, default=32 if gpu else 4, help="CrossEncoder.predict batch size")
     ap.add_argument("--methods", default="engine,packed,official,st" if gpu else "engine,official,st",
-                    help="engine, packed (the engine with packed batches), compiled (torch.compile), official, st")
+                    help="engine, packed (the engine with packed batches), compiled (torch.compile), "
+                         "onepass (the engine, one multi-threaded pass at a time), official, st")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-tokens", type=int, help="the engine's tokens per forward pass (default: by device)")
     ap.add_argument("--peak-tflops", type=float, help="the device's dense peak for MFU (default: known GPUs)")

@@ -65,6 +65,7 @@ def watch_model(scorer, totals: dict) -> None:
     tokens computed (batch x width) vs real (the mask), counted by a forward hook on any thread."""
     timed(scorer, "_embed", totals, "model")
     timed(scorer, "_embed_in_pieces", totals, "model")
+    timed(scorer, "_embed_ahead", totals, "model")
     lock = threading.Lock()
 
     def after(_module, _args, kwargs, _output):

@@ -88,7 +88,8 @@ def test_pipelined_run_gives_the_serial_results(short_scorer, small_groups):
     assert any(c.truncated for c in want.values()) and not all(c.truncated for c in want.values())
     for key, c in want.items():
         g = got[key]
-        assert g.logit == pytest.approx(c.logit, abs=1e-6), key
+        # Groups batch rows differently from one call (widths, rows per core): float32 rounding only.
+        assert g.logit == pytest.approx(c.logit, abs=1e-5), key
         assert (g.chunk, g.cached, g.truncated, g.prompt_tokens) == (c.chunk, c.cached, c.truncated, c.prompt_tokens)
     assert [(d.doc_id, d.rank) for d in piped.documents] == [(d.doc_id, d.rank) for d in serial.documents]
     s, p = serial.stats, piped.stats

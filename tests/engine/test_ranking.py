@@ -72,9 +72,15 @@ def test_results_arrive_batch_by_batch(tiny_scorer):
     assert [p.done for p in seen] == sorted(p.done for p in seen)
 
 
-def test_cancel_stops_within_one_batch(tiny_scorer):
+@pytest.mark.parametrize("threads, per_core, at_most", [(2, False, 1), (2, True, 2), (1, True, 1)])
+def test_cancel_stops_within_the_batches_in_flight(tiny_scorer, threads, per_core, at_most):
+    # One pass at a time: the batch running when cancel comes is the last. One pass per core: the
+    # batches running beside it finish too (kept, not thrown away), and nothing more starts.
     batches = []
+    before = torch.get_num_threads()
     tiny_scorer.token_budget, old = 200, tiny_scorer.token_budget
+    tiny_scorer.pass_per_core = per_core
+    torch.set_num_threads(threads)
     try:
         result = Ranker(tiny_scorer).rank(
             QUERY, INSTR, _docs(), ChunkSettings(tokens=32, overlap=0),
@@ -82,9 +88,11 @@ def test_cancel_stops_within_one_batch(tiny_scorer):
         )
     finally:
         tiny_scorer.token_budget = old
+        tiny_scorer.pass_per_core = True
+        torch.set_num_threads(before)
     assert result.cancelled
-    assert len(batches) == 1
-    assert result.stats.scored < result.stats.pairs
+    assert 1 <= len(batches) <= at_most
+    assert result.stats.scored == sum(len(b.new) for b in batches) < result.stats.pairs
 
 
 def test_out_of_memory_shrinks_the_batch_and_keeps_scores(tiny_scorer, monkeypatch):

@@ -128,3 +128,30 @@ def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, heads):
     assert again == pytest.approx(first[: len(again)], abs=1e-6)
     other = Ranker(tiny_scorer).rank("a different query", INSTR, docs, ChunkSettings(tokens=24, overlap=4))
     assert len(heads) == 2 and other.stats.scored > 0
+
+
+def test_a_single_pair_after_a_run_uses_the_kept_head(tiny_scorer, heads, monkeypatch):
+    """A one-word edit re-scores one chunk: it shares a head with no other pair of its call, but
+    the head of the run before it is still right for it. Its score is the one it gets whole."""
+    tiny_scorer.forget_texts()
+    rows_run = []
+    forward = tiny_scorer._forward
+    monkeypatch.setattr(tiny_scorer, "_forward", lambda rows, head=None: rows_run.extend(rows) or forward(rows, head))
+    prompts = tiny_scorer.build_prompts(INSTR, QUERY, TEXTS[:3])
+    whole = _scored(tiny_scorer, prompts[:1])  # nothing kept yet: the whole prompt is run
+    assert not heads and [len(r) for r in rows_run] == [prompts[0].tokens]
+    _scored(tiny_scorer, prompts)  # a run: its head is kept
+    assert len(heads) == 1
+    rows_run.clear()
+    edited = _scored(tiny_scorer, prompts[:1])
+    assert len(heads) == 1  # not computed again...
+    assert [len(r) for r in rows_run] == [prompts[0].tokens - heads[0].length]  # ...nor run with the pair
+    assert edited == pytest.approx(whole, abs=1e-5)
+    rows_run.clear()
+    other = tiny_scorer.build_prompts(INSTR, "a different query", TEXTS[:1])
+    _scored(tiny_scorer, other)
+    assert [len(r) for r in rows_run] == [other[0].tokens]  # another query's pair: whole
+
+
+def _scored(scorer, prompts) -> list[float]:
+    return [logit for batch in scorer.score_prompts(prompts) for _, logit in batch]

@@ -268,6 +268,25 @@ async def test_sort_and_filter_the_ranking(make_app):
         assert table.row_count == len(app.session.spans["espresso.md"])
 
 
+async def test_a_ranking_filled_in_batch_by_batch_ends_with_its_best_row_under_the_cursor(make_app, tiny_scorer):
+    # Two prompts a batch: the first rows shown are the best of the first batch only. A cursor left
+    # on the first row stays there as better rows arrive; one the user moved stays on its chunk.
+    app = make_app(scorer=SlowScorer(tiny_scorer, delay=0.0), query="nightly backups")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot)
+        table = app.widget(ChunkList)
+        best = app.session.result.ranked_chunks()
+        assert table.chunk_at_cursor() == (best[0].doc_id, best[0].chunk.index)
+        rows = list(table.rows)
+        table.set_rows(rows[::-1])  # new rows, the order changed: the top stays the top
+        assert table.cursor == 0
+        table.focus()
+        await pilot.press("down", "down")
+        chosen = table.chunk_at_cursor()
+        table.set_rows(rows)
+        assert table.chunk_at_cursor() == chosen and table.cursor == len(rows) - 3
+
+
 async def test_prompt_inspection_shows_what_the_model_saw(make_app):
     app = make_app(query="nightly backups")
     async with app.run_test(size=SIZE) as pilot:

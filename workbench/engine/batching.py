@@ -83,3 +83,16 @@ def plan_batches(
     if current:
         batches.append(current)
     return batches
+
+
+def spread(batches: list[list[int]], parts: int) -> list[list[int]]:
+    """At least `parts` batches where rows allow, for `parts` passes at once (core_pool.py): the
+    batch with most rows is halved, alternate rows to each half, so both keep about its width."""
+    batches = [list(b) for b in batches]
+    while len(batches) < parts:
+        widest = max(range(len(batches)), key=lambda i: len(batches[i]), default=None)
+        if widest is None or len(batches[widest]) < 2:
+            break
+        rows = batches.pop(widest)
+        batches[widest:widest] = [rows[0::2], rows[1::2]]
+    return batches

@@ -7,14 +7,14 @@ loudly when this stands in for a reranker.
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import torch
 
+from .core_pool import core_pool
 from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch
 from .types import ModelInfo, Prompt
 
@@ -23,10 +23,10 @@ MAX_LENGTH = 256  # max_seq_length in its sentence_bert_config.json (its positio
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] around every text
 BATCH = 64  # prompts per scored batch: how often progress is shown and cancellation checked
 # bf16 on the CPU: a forward pass takes at most this many tokens (rows x width), and the passes
-# run one per core (EmbeddingFallback._embed_in_pieces). Single-threaded, 8 or 16 rows of 256
-# tokens took 8-16% less CPU than 64 rows: GELU, layer norms and casts then work in cache (the
-# 64-row GELU input is 50 MB). 4 rows cost the same CPU as 8 and balance the cores better: on the
-# shared 2-core machine the first ranking of sample_data took 0.83x the time with 8 (4 rounds).
+# run one per core, single-threaded (EmbeddingFallback._embed_ahead, core_pool.py): GELU, layer
+# norms and casts then work in cache (the 64-row GELU input is 50 MB). On a 2-core machine the
+# first ranking of sample_data took 9.3 s with 1,024 tokens a pass, 9.6 s with 512, 9.7 s with
+# 2,048 and 11.7 s in one 2-thread pass per batch of 64 (fallback_first_screen.py, 2 rounds).
 PIECE_TOKENS = 1024  # 0: one multi-threaded pass per batch, as the fp32 path does
 DOC_CACHE_SIZE = 50_000  # 384 floats each: about 75 MB at most
 DTYPES = ("fp32", "bf16")
@@ -129,13 +129,12 @@ class EmbeddingFallback(Scorer):
         # Pieces, each on a core of its own, pay off on the CPU; a GPU wants whole batches. The
         # fp32 path stays as it was (one multi-threaded pass per batch): the reference to compare.
         self._pieces = self._bf16 and self.device.type == "cpu" and PIECE_TOKENS > 0
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_size = 0
         self._query_cache: dict[tuple[int, ...], torch.Tensor] = {}
         # Chunk embeddings do not depend on the query: keep them, so typing re-embeds only the
         # query and a new ranking is instant after the first.
         self._doc_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
         self._embedded_tokens = 0  # since the last scoring call began: what tokens/s should count
+        self._queued: dict[tuple[int, ...], tuple[Future, int]] = {}  # row: (its piece's pass, its place)
 
     def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
         # The instruction cannot steer an embedding model; the query alone is embedded.
@@ -170,14 +169,47 @@ class EmbeddingFallback(Scorer):
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
         self._embedded_tokens = 0
         order = sorted(range(len(prompts)), key=lambda i: -prompts[i].tokens)
-        for start in range(0, len(order), BATCH):
-            if should_cancel is not None and should_cancel():
-                raise Cancelled()
-            batch = order[start : start + BATCH]
-            parts = [_split(prompts[i]) for i in batch]
-            docs = self._documents([d for _, d in parts])
-            queries = torch.stack([self._query(q) for q, _ in parts])
-            yield list(zip(batch, (docs * queries).sum(-1).tolist()))
+        batches = [[(i, *_split(prompts[i])) for i in order[s : s + BATCH]] for s in range(0, len(order), BATCH)]
+        ahead = self._pieces and torch.get_num_threads() > 1
+        try:
+            for k, batch in enumerate(batches):
+                if should_cancel is not None and should_cancel():
+                    raise Cancelled()
+                rows = [d for _, _, d in batch]
+                if ahead:
+                    self._embed_ahead(rows, [d for _, _, d in batches[k + 1]] if k + 1 < len(batches) else [])
+                docs = self._documents(rows)
+                queries = torch.stack([self._query(q) for _, q, _ in batch])
+                yield [(i, score) for (i, _, _), score in zip(batch, (docs * queries).sum(-1).tolist())]
+        finally:
+            for future, _ in self._queued.values():
+                future.cancel()  # a cancelled or abandoned run leaves nothing queued on the cores
+            self._queued.clear()
+
+    def _embed_ahead(self, rows: list[tuple[int, ...]], following: list[tuple[int, ...]]) -> None:
+        """Put `rows`' embeddings in the cache, computed in passes of at most PIECE_TOKENS tokens,
+        one per core, each single-threaded (core_pool.py): no core then waits for another at the
+        hundreds of barriers of a multi-threaded pass (benchmarks/fallback_first_screen.py).
+        The next batch's pieces are queued behind theirs: a core done with this batch's last piece starts on the next batch instead of
+        waiting for the other core's (about 0.3 s of a 10 s first ranking). Pieces are cut per batch
+        as _embed_in_pieces cuts them: the same rows in the same passes, the same scores."""
+        self._queue_pieces(rows)
+        self._queue_pieces(following)
+        for r in rows:
+            if r in self._queued:
+                future, j = self._queued.pop(r)
+                self._doc_cache[r] = future.result()[j]
+
+    def _queue_pieces(self, rows: list[tuple[int, ...]]) -> None:
+        missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache and r not in self._queued))
+        if not missing:
+            return
+        self._embedded_tokens += sum(len(r) for r in missing)
+        pool = core_pool(torch.get_num_threads())
+        for piece in _pieces(missing):
+            future = pool.submit(self._forward, piece)
+            for j, r in enumerate(piece):
+                self._queued[r] = (future, j)
 
     def _documents(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
         missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache))
@@ -205,39 +237,10 @@ class EmbeddingFallback(Scorer):
         return self._embedded_tokens
 
     def _embed_in_pieces(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
-        """Embed rows in forward passes of at most PIECE_TOKENS tokens, as many at once as torch
-        has threads, each single-threaded on a thread of its own: no core then waits for another
-        at the hundreds of barriers of a multi-threaded pass (benchmarks/fallback_first_screen.py)."""
+        """Embed rows on this thread in the passes _embed_ahead gives the cores (when torch has
+        one thread): a machine's core count changes no score."""
         self._embedded_tokens += sum(len(r) for r in rows)
-        size = max(1, PIECE_TOKENS // max(len(r) for r in rows))
-        pieces = [rows[i : i + size] for i in range(0, len(rows), size)]
-        threads = torch.get_num_threads()
-        if threads == 1 or len(pieces) == 1:
-            return torch.cat([self._forward(p) for p in pieces])
-        if self._pool_size != threads:
-            self._start_pool(threads)
-        return torch.cat(list(self._pool.map(self._forward, pieces)))
-
-    def _start_pool(self, threads: int) -> None:
-        """A pool of `threads` threads, each running torch single-threaded. torch's thread count is
-        per thread, but a new thread starts from the count set last by any thread: set 1 in each
-        pool thread, then this thread's count again, so the app's later threads get theirs."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-        started = threading.Barrier(threads + 1, timeout=30)
-
-        def single_threaded() -> None:
-            torch.set_num_threads(1)
-            started.wait()  # keeps this thread busy, so each task starts a thread of its own
-
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="fallback-embed")
-        for _ in range(threads):
-            self._pool.submit(single_threaded)
-        try:
-            started.wait()
-        finally:
-            torch.set_num_threads(threads)
-        self._pool_size = threads
+        return torch.cat([self._forward(p) for p in _pieces(rows)])
 
     def _embed(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
         self._embedded_tokens += sum(len(r) for r in rows)
@@ -258,6 +261,12 @@ class EmbeddingFallback(Scorer):
         m = mask.to(self.device).unsqueeze(-1).float()
         pooled = (out * m).sum(1) / m.sum(1).clamp(min=1)
         return torch.nn.functional.normalize(pooled, dim=-1).float()
+
+
+def _pieces(rows: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
+    """Rows in forward passes of at most PIECE_TOKENS tokens (rows x the widest row)."""
+    size = max(1, PIECE_TOKENS // max(len(r) for r in rows))
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def _split(prompt: Prompt) -> tuple[tuple[int, ...], tuple[int, ...]]:

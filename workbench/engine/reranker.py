@@ -15,6 +15,10 @@ Same numbers as the official snippet, less work:
   gathered per row. Tests hold the scores equal to the official way's;
 - the yes/no difference in float32 (bf16 logits create ties that reorder results).
 
+On a CPU with several torch threads, batches run one per core, each single-threaded
+(core_pool.py), with the token budget shared between them: small passes split badly over cores.
+`pass_per_core = False` runs one multi-threaded pass at a time, as the peers do.
+
 `packing = True` lays several document parts end to end in one row instead (packing.py): no
 padding at all, at the price of attention over the whole pack. Off by default: on a CPU it wins
 only where sorted batches still pad a lot; it is a GPU lever, measured by bench_engine.py.
@@ -28,11 +32,13 @@ and the batch is scored eagerly.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 import torch
 
-from .batching import default_padding_allowance, default_token_budget, plan_batches
+from .batching import default_padding_allowance, default_token_budget, plan_batches, spread
 from .compiled import CompiledForward, compile_failure, head_length, log as compiled_log, pad_rows
+from .core_pool import core_pool, done
 from .overlap import Readback, to_device
 from .packing import DEFAULT_PACK_TOKENS, PackingUnavailable, check_packable, packed_forward, plan_packed_batches
 from .prompt import PromptBuilder
@@ -72,6 +78,8 @@ class Qwen3Reranker(Scorer):
         # Launch batch k+1 before reading batch k back (overlap.py). Only on a GPU: on a CPU the
         # forward pass is synchronous, and holding a batch back would only delay the first rows.
         self.overlap = self.device.type == "cuda"
+        # On a CPU, several batches at once, one per core, each single-threaded (core_pool.py).
+        self.pass_per_core = True
         if yes_no_pad_ids is None:
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
@@ -99,43 +107,63 @@ class Qwen3Reranker(Scorer):
             except PackingUnavailable as e:
                 self.packing = False
                 shared_log.warning("packed batches unavailable (%s); padding batches instead", e)
-        pending = self._plan(lengths)
-        queued: list[tuple[list[int], Readback]] = []  # launched, not yet read back
-        while pending:
-            if should_cancel is not None and should_cancel():
-                yield from _read(queued)  # computed already: keep them
-                raise Cancelled()
-            batch = pending[0]
+        cores, pending = self._plan_passes(lengths)
+        # Batches launched and not yet read back: one per core on a CPU that runs several, else the
+        # one being read plus, on a GPU, the next one already queued behind it.
+        ahead = cores if cores > 1 else 1 + int(self.overlap)
+        inflight: list[tuple[list[int], Future]] = []
+        while pending or inflight:
+            while pending and len(inflight) < ahead and not _any_failed(inflight):
+                if should_cancel is not None and should_cancel():
+                    yield from _settle(inflight)[0]  # computed already: keep them
+                    raise Cancelled()
+                batch = pending.pop(0)
+                inflight.append((batch, self._launch([prompts[i].ids[shared:] for i in batch], head, cores)))
+            batch, launched = _first_finished(inflight)
             try:
-                logits = self._forward([prompts[i].ids[shared:] for i in batch], head)
-            except torch.OutOfMemoryError:
-                if self.device.type == "cuda":
-                    torch.cuda.empty_cache()
-                if len(batch) == 1:
-                    raise ScoringError(
-                        f"out of GPU memory scoring one {prompts[batch[0]].tokens}-token pair; "
-                        "lower --max-length or --chunk-tokens, or load with --quantize 8bit"
-                    ) from None
-                # Keep what is scored; re-plan the rest with half the budget (remembered, so
-                # later runs do not hit the wall again).
-                self.token_budget = max(1, min(self.token_budget, len(batch) * lengths[batch[0]]) // 2)
-                pending = self._replan(pending, lengths)
-                continue
+                logits = launched.result().values()
             except Exception as e:
-                if head is None:
-                    raise
-                # The library refused the precomputed head mid-run: score the rest whole.
-                self._stop_sharing(f"{type(e).__name__}: {e}")
-                head, shared = None, 0
-                lengths = [p.tokens for p in prompts]
-                pending = self._replan(pending, lengths)
+                scored, failed = _settle(inflight)  # the batches beside it: keep what they scored
+                yield from scored
+                pending = [batch, *failed, *pending]
+                if isinstance(e, torch.OutOfMemoryError):
+                    if self.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    if len(batch) == 1:
+                        raise ScoringError(
+                            f"out of GPU memory scoring one {prompts[batch[0]].tokens}-token pair; "
+                            "lower --max-length or --chunk-tokens, or load with --quantize 8bit"
+                        ) from None
+                    # Keep what is scored; re-plan the rest with half the budget (remembered, so
+                    # later runs do not hit the wall again).
+                    self.token_budget = max(1, min(self.token_budget, len(batch) * lengths[batch[0]]) // 2)
+                elif head is None:
+                    raise e
+                else:
+                    # The library refused the precomputed head mid-run: score the rest whole.
+                    self._stop_sharing(f"{type(e).__name__}: {e}")
+                    head, shared = None, 0
+                    lengths = [p.tokens for p in prompts]
+                pending = self._replan(pending, lengths, cores)
                 continue
-            pending.pop(0)
-            queued.append((batch, Readback(logits)))
-            if len(queued) > int(self.overlap):
-                yield from _read(queued[:1])
-                del queued[0]
-        yield from _read(queued)
+            yield list(zip(batch, logits))
+
+    def _launch(self, rows: list[tuple[int, ...]], head: SharedPrefix | None, cores: int) -> Future:
+        """One batch's forward pass: on the core pool when it runs several, else here and now.
+        Either way a failure waits in the future, to be handled when the batch is read."""
+        def forward() -> Readback:
+            return Readback(self._forward(rows, head))
+
+        return core_pool(cores).submit(forward) if cores > 1 else done(forward)
+
+    def _cores(self) -> int:
+        """Batches scored at once, each single-threaded on a core of its own (core_pool.py): as many
+        as torch has threads, on a CPU, for the plain eager model. A GPU, compiled graphs, packed
+        rows and quantised kernels keep one pass at a time."""
+        if (not self.pass_per_core or self.device.type != "cpu" or self.compile or self.packing
+                or self.info.quantization != "none"):
+            return 1
+        return torch.get_num_threads()
 
     def forget_texts(self) -> None:
         self._last_head = None
@@ -148,9 +176,21 @@ class Qwen3Reranker(Scorer):
         return sum(p.tokens - shared for p in prompts) + shared
 
     def _shared_length(self, prompts: Sequence[Prompt]) -> int:
-        shared = common_prefix_length([p.ids for p in prompts]) if self.share_prefix else 0
+        if not self.share_prefix:
+            return 0
+        shared = common_prefix_length([p.ids for p in prompts])
+        if not shared and len(prompts) == 1:
+            shared = self._kept_head_length(prompts[0].ids)
         # Compiled graphs are fixed to the head's length too: few lengths, few graphs.
         return head_length(shared) if self.compile and not self.packing else shared
+
+    def _kept_head_length(self, ids: Sequence[int]) -> int:
+        """One pair shares no head with another, but the head kept from the last call still spares
+        it those tokens: a live edit re-scores one chunk under the query just scored."""
+        if self._last_head is None:
+            return 0
+        kept = self._last_head[0]
+        return len(kept) if len(ids) > len(kept) and tuple(ids[: len(kept)]) == kept else 0
 
     def _shared_head(self, prompts: Sequence[Prompt]) -> SharedPrefix | None:
         shared = self._shared_length(prompts)
@@ -178,15 +218,26 @@ class Qwen3Reranker(Scorer):
             "shared prompt head unavailable with this transformers version (%s); scoring whole prompts", reason
         )
 
-    def _replan(self, pending: list[list[int]], lengths: Sequence[int]) -> list[list[int]]:
+    def _replan(self, pending: list[list[int]], lengths: Sequence[int], cores: int) -> list[list[int]]:
         rest = [i for b in pending for i in b]
-        plan = self._plan([lengths[i] for i in rest])
+        plan = self._plan([lengths[i] for i in rest], cores)
         return [[rest[j] for j in b] for b in plan]
 
-    def _plan(self, lengths: Sequence[int]) -> list[list[int]]:
+    def _plan_passes(self, lengths: Sequence[int]) -> tuple[int, list[list[int]]]:
+        """Passes at once and the batches: one per core when there is a batch for every core, else
+        one pass at a time on every thread (a live edit's single pair would run on one core)."""
+        cores = self._cores()
+        if cores > 1:
+            plan = self._plan(lengths, cores)
+            if len(plan) >= cores:
+                return cores, plan
+        return 1, self._plan(lengths)
+
+    def _plan(self, lengths: Sequence[int], cores: int = 1) -> list[list[int]]:
         if self.packing:
             return plan_packed_batches(lengths, self.token_budget, self.pack_tokens)
-        return plan_batches(lengths, self.token_budget, self.padding_allowance)
+        # Passes that run at once share the budget: the same memory, and a first batch ready as soon.
+        return spread(plan_batches(lengths, max(1, self.token_budget // cores), self.padding_allowance), cores)
 
     @torch.inference_mode()
     def _forward(self, rows: list[tuple[int, ...]], head: SharedPrefix | None = None) -> torch.Tensor:
@@ -227,9 +278,30 @@ class Qwen3Reranker(Scorer):
         return super().memory_in_use()
 
 
-def _read(queued: list[tuple[list[int], Readback]]) -> Iterator[ScoredBatch]:
-    for batch, readback in queued:
-        yield list(zip(batch, readback.values()))
+def _first_finished(inflight: list[tuple[list[int], Future]]) -> tuple[list[int], Future]:
+    """Take the batch in flight that is done first (the oldest of those done): a core that is done
+    starts the next batch at once, however long the batch beside it still takes. Batches scored
+    here and now (one pass at a time, a GPU) are all done: the oldest, in launch order."""
+    wait([f for _, f in inflight], return_when=FIRST_COMPLETED)
+    return inflight.pop(next(k for k, (_, f) in enumerate(inflight) if f.done()))
+
+
+def _any_failed(inflight: list[tuple[list[int], Future]]) -> bool:
+    """A batch in flight has failed already (a GPU out of memory at launch): launch no more before
+    it is handled, the next would likely fail the same way."""
+    return any(f.done() and f.exception() is not None for _, f in inflight)
+
+
+def _settle(inflight: list[tuple[list[int], Future]]) -> tuple[list[ScoredBatch], list[list[int]]]:
+    """Wait for every batch in flight: those scored, and those that failed (to be planned again)."""
+    scored, failed = [], []
+    while inflight:
+        batch, launched = inflight.pop(0)
+        try:
+            scored.append(list(zip(batch, launched.result().values())))
+        except Exception:
+            failed.append(batch)
+    return scored, failed
 
 
 def _single_token_id(tokenizer, word: str) -> int:

@@ -85,12 +85,14 @@ class LineList(ScrollView, Generic[Row], can_focus=True):
         return self.row_key(self.rows[self.cursor]) if self.rows else None
 
     def set_rows(self, rows: list[Row], capacity: int = 0) -> None:
-        """Replace the rows; the cursor stays on the same key when it is still listed.
+        """Replace the rows; the cursor stays on the same key when it is still listed, except on
+        the first row, where it stays: a ranking filling in batch by batch keeps its best row under
+        the cursor, rather than the best of the first batch scored.
 
         `capacity`: rows expected soon. Sizing for them at once spares a screen reflow each time
         rows are added (a changed virtual size re-lays out the whole screen).
         """
-        keep = self.key_at_cursor()
+        keep = self.key_at_cursor() if self.cursor > 0 else None
         self.rows = rows
         if keep is not None:
             where = {k: n for n, k in enumerate(self.keys())}

@@ -1,0 +1,114 @@
+"""On a CPU with several torch threads the reranker runs its batches one per core, each
+single-threaded (engine/core_pool.py). Faster; it must change no score, no order, and leave the
+caller's thread count as it was."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from workbench.engine.batching import spread
+from workbench.engine.ranking import Ranker
+from workbench.engine.types import ChunkSettings, Document
+
+QUERY = "How do I rotate the backup encryption key?"
+INSTR = "Given a web search query, retrieve relevant passages that answer the query"
+TEXT = (
+    "Backups are encrypted with a key kept in the vault. To rotate it, run backup rotate-key and "
+    "re-run the nightly job. The cafeteria opens at eight and lunch is served from noon. Disk "
+    "quotas are per team; ask the storage group to raise one. Photosynthesis happens in leaves. "
+)
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def _rank(scorer, per_core: bool, budget: int = 300):
+    scorer.pass_per_core = per_core
+    scorer.token_budget, old = budget, scorer.token_budget
+    try:
+        docs = [Document(id=f"d{i}", text=TEXT * (1 + i)) for i in range(4)]
+        return Ranker(scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=40, overlap=8))
+    finally:
+        scorer.token_budget = old
+        scorer.pass_per_core = True
+
+
+def test_batches_on_every_core_score_as_one_pass_at_a_time(tiny_scorer, two_threads, monkeypatch):
+    one_at_a_time = _rank(tiny_scorer, per_core=False)
+    where = set()
+    forward = tiny_scorer._forward
+
+    def watched(rows, head=None):
+        where.add((threading.current_thread().name, torch.get_num_threads()))
+        return forward(rows, head)
+
+    monkeypatch.setattr(tiny_scorer, "_forward", watched)
+    per_core = _rank(tiny_scorer, per_core=True)
+    assert {name for name, _ in where} == {"torch-core_0", "torch-core_1"}  # both cores ran passes...
+    assert {threads for _, threads in where} == {1}  # ...each on one thread, not a team over every core
+    assert torch.get_num_threads() == 2  # the caller keeps its count
+
+    def chunks(result):
+        return {(c.doc_id, c.chunk.index): c.logit for c in result.ranked_chunks()}
+
+    want, got = chunks(one_at_a_time), chunks(per_core)
+    assert got.keys() == want.keys() and len(got) > 10
+    assert list(got.values()) == pytest.approx(list(want.values()), abs=1e-5)
+    assert [d.doc_id for d in per_core.documents] == [d.doc_id for d in one_at_a_time.documents]
+
+
+def test_a_new_thread_after_a_run_gets_the_callers_thread_count(tiny_scorer, two_threads):
+    # The pool's threads run torch single-threaded, but a new thread starts from the count set last
+    # anywhere: the app's next scoring worker (a new thread) must not inherit the pool's 1.
+    _rank(tiny_scorer, per_core=True)
+    seen = []
+    later = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    later.start()
+    later.join()
+    assert seen == [2]
+
+
+def test_one_thread_runs_every_pass_on_the_caller(tiny_scorer, monkeypatch):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    where = set()
+    forward = tiny_scorer._forward
+    monkeypatch.setattr(tiny_scorer, "_forward",
+                        lambda rows, head=None: where.add(threading.current_thread().name) or forward(rows, head))
+    try:
+        _rank(tiny_scorer, per_core=True)
+    finally:
+        torch.set_num_threads(before)
+    assert where == {threading.current_thread().name}
+
+
+def test_spread_gives_each_core_a_batch_of_the_same_width():
+    lengths = [90, 80, 70, 60, 50]
+    halves = spread([[0, 1, 2, 3, 4]], 2)
+    assert sorted(i for b in halves for i in b) == [0, 1, 2, 3, 4] and len(halves) == 2
+    assert all(max(lengths[i] for i in b) >= 80 for b in halves)  # alternate rows: widths stay close
+    assert spread([[0], [1, 2]], 4) == [[0], [1], [2]]  # no batch is split below one row
+    assert spread([[0, 1], [2]], 1) == [[0, 1], [2]]
+
+
+def test_fewer_batches_than_cores_run_as_one_pass_on_every_thread(tiny_scorer, two_threads, monkeypatch):
+    # A live edit's single pair on one core would take longer than on all of them together.
+    where = set()
+    forward = tiny_scorer._forward
+
+    def watched(rows, head=None):
+        where.add((threading.current_thread().name, torch.get_num_threads()))
+        return forward(rows, head)
+
+    monkeypatch.setattr(tiny_scorer, "_forward", watched)
+    prompt = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT])
+    assert len([pair for batch in tiny_scorer.score_prompts(prompt) for pair in batch]) == 1
+    assert where == {(threading.current_thread().name, 2)}

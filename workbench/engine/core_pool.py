@@ -1,0 +1,72 @@
+"""Forward passes one per CPU core, each single-threaded: the reranker's batches on a CPU, the
+offline fallback's bf16 pieces.
+
+A multi-threaded torch pass splits every matmul and elementwise op over the cores and meets them at
+a barrier hundreds of times a pass; small passes split badly. Independent passes, one per core,
+each on one thread, meet at no barrier. Measured on a 2-core machine: the 0.6B shape in fp32
+scored 8 mixed-length pairs and 16 chunks about 6% faster (bench_engine.py, `engine` against
+`onepass`); the fallback's first ranking of sample_data took 0.80x the time of whole batches
+(fallback_first_screen.py, `bf16` against `bf16/64/0`).
+
+One pool serves the process, rebuilt when torch's thread count changes: a scorer loaded again
+(a new dtype, a benchmark round) does not leave a pool of idle threads behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import torch
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_size = 0
+
+
+def core_pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of `threads` threads, each running torch on one thread; the same pool while the
+    count stays the same."""
+    global _pool, _size
+    with _lock:
+        if _pool is None or _size != threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)  # passes queued on it still run to their end
+            _pool, _size = _start(threads), threads
+        return _pool
+
+
+def _start(threads: int) -> ThreadPoolExecutor:
+    """torch's thread count is per thread, but a new thread starts from the count set last by any
+    thread: set 1 in each pool thread, then the caller's count again, so the app's later threads
+    (a new scoring worker per run) get theirs."""
+    caller = torch.get_num_threads()
+    started = threading.Barrier(threads + 1, timeout=30)
+
+    def single_threaded() -> None:
+        # torch sets up a thread's count lazily, at its first parallel op or get_num_threads(), from
+        # the count set last anywhere: the caller's, restored below. Do it now, then set 1, or the
+        # first pass would undo the 1 and each pool thread run a team of its own over every core.
+        torch.get_num_threads()
+        torch.set_num_threads(1)
+        started.wait()  # keeps this thread busy, so each task starts a thread of its own
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="torch-core")
+    for _ in range(threads):
+        pool.submit(single_threaded)
+    try:
+        started.wait()
+    finally:
+        torch.set_num_threads(caller)
+    return pool
+
+
+def done(fn: Callable[[], object]) -> Future:
+    """`fn` run here and now, as a finished future: its result or its exception, kept for later."""
+    future: Future = Future()
+    try:
+        future.set_result(fn())
+    except Exception as e:
+        future.set_exception(e)
+    return future
