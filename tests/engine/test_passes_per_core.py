@@ -30,6 +30,19 @@ def two_threads():
     torch.set_num_threads(before)
 
 
+def watch_passes(scorer, monkeypatch) -> set:
+    """Where each forward pass runs: (thread name, torch threads it has), as passes run."""
+    where = set()
+    forward = scorer._forward
+
+    def watched(rows, head=None):
+        where.add((threading.current_thread().name, torch.get_num_threads()))
+        return forward(rows, head)
+
+    monkeypatch.setattr(scorer, "_forward", watched)
+    return where
+
+
 def _rank(scorer, per_core: bool, budget: int = 300):
     scorer.pass_per_core = per_core
     scorer.token_budget, old = budget, scorer.token_budget
@@ -43,14 +56,7 @@ def _rank(scorer, per_core: bool, budget: int = 300):
 
 def test_batches_on_every_core_score_as_one_pass_at_a_time(tiny_scorer, two_threads, monkeypatch):
     one_at_a_time = _rank(tiny_scorer, per_core=False)
-    where = set()
-    forward = tiny_scorer._forward
-
-    def watched(rows, head=None):
-        where.add((threading.current_thread().name, torch.get_num_threads()))
-        return forward(rows, head)
-
-    monkeypatch.setattr(tiny_scorer, "_forward", watched)
+    where = watch_passes(tiny_scorer, monkeypatch)
     per_core = _rank(tiny_scorer, per_core=True)
     assert {name for name, _ in where} == {"torch-core_0", "torch-core_1"}  # both cores ran passes...
     assert {threads for _, threads in where} == {1}  # ...each on one thread, not a team over every core
@@ -79,15 +85,12 @@ def test_a_new_thread_after_a_run_gets_the_callers_thread_count(tiny_scorer, two
 def test_one_thread_runs_every_pass_on_the_caller(tiny_scorer, monkeypatch):
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    where = set()
-    forward = tiny_scorer._forward
-    monkeypatch.setattr(tiny_scorer, "_forward",
-                        lambda rows, head=None: where.add(threading.current_thread().name) or forward(rows, head))
+    where = watch_passes(tiny_scorer, monkeypatch)
     try:
         _rank(tiny_scorer, per_core=True)
     finally:
         torch.set_num_threads(before)
-    assert where == {threading.current_thread().name}
+    assert where == {(threading.current_thread().name, 1)}
 
 
 def test_spread_gives_each_core_a_batch_of_the_same_width():
@@ -101,14 +104,7 @@ def test_spread_gives_each_core_a_batch_of_the_same_width():
 
 def test_fewer_batches_than_cores_run_as_one_pass_on_every_thread(tiny_scorer, two_threads, monkeypatch):
     # A live edit's single pair on one core would take longer than on all of them together.
-    where = set()
-    forward = tiny_scorer._forward
-
-    def watched(rows, head=None):
-        where.add((threading.current_thread().name, torch.get_num_threads()))
-        return forward(rows, head)
-
-    monkeypatch.setattr(tiny_scorer, "_forward", watched)
+    where = watch_passes(tiny_scorer, monkeypatch)
     prompt = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT])
     assert len([pair for batch in tiny_scorer.score_prompts(prompt) for pair in batch]) == 1
     assert where == {(threading.current_thread().name, 2)}

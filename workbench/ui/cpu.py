@@ -8,7 +8,7 @@ threads and 2.6 s with 1. An explicit OMP_NUM_THREADS or WORKBENCH_TORCH_THREADS
 The exception is a launch's first ranking (the starter query, or the restored session): nobody has
 typed yet, and it is the one the user waits for. On an idle 2-core machine the offline fallback
 ranked sample_data in 19 s with both cores against 33 s with one (fp32; in bf16 autocast, with
-one single-threaded pass per core, it now takes 11 s).
+one single-threaded pass per core, it now takes about 9.7 s).
 """
 
 from __future__ import annotations
