@@ -64,7 +64,6 @@ def watch_model(scorer, totals: dict) -> None:
     """The model's wall time (every embedding call, pieces on several threads counted once), and
     tokens computed (batch x width) vs real (the mask), counted by a forward hook on any thread."""
     timed(scorer, "_embed", totals, "model")
-    timed(scorer, "_embed_in_pieces", totals, "model")
     timed(scorer, "_embed_ahead", totals, "model")
     lock = threading.Lock()
 

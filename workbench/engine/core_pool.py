@@ -63,8 +63,11 @@ def _start(threads: int) -> ThreadPoolExecutor:
     return pool
 
 
-def done(fn: Callable[[], object]) -> Future:
-    """`fn` run here and now, as a finished future: its result or its exception, kept for later."""
+def launch(threads: int, fn: Callable[[], object]) -> Future:
+    """`fn` as a future: on the pool of `threads` single-threaded cores when there are several,
+    else run here and now (its result or its exception kept for whoever reads the future)."""
+    if threads > 1:
+        return core_pool(threads).submit(fn)
     future: Future = Future()
     try:
         future.set_result(fn())

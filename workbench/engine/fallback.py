@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .core_pool import core_pool
+from .core_pool import launch
 from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch
 from .types import ModelInfo, Prompt
 
@@ -169,15 +169,16 @@ class EmbeddingFallback(Scorer):
         self._embedded_tokens = 0
         order = sorted(range(len(prompts)), key=lambda i: -prompts[i].tokens)
         batches = [[(i, *_split(prompts[i])) for i in order[s : s + BATCH]] for s in range(0, len(order), BATCH)]
-        ahead = self._pieces and torch.get_num_threads() > 1
+        threads = torch.get_num_threads()
         queued: dict[tuple[int, ...], tuple[Future, int]] = {}  # row: (its piece's pass, its place)
         try:
             for k, batch in enumerate(batches):
                 if should_cancel is not None and should_cancel():
                     raise Cancelled()
                 rows = [d for _, _, d in batch]
-                if ahead:
-                    self._embed_ahead(rows, [d for _, _, d in batches[k + 1]] if k + 1 < len(batches) else [], queued)
+                if self._pieces:  # one thread: nothing to queue ahead, the next batch waits its turn
+                    following = [d for _, _, d in batches[k + 1]] if k + 1 < len(batches) and threads > 1 else []
+                    self._embed_ahead(rows, following, queued)
                 docs = self._documents(rows)
                 queries = torch.stack([self._query(q) for _, q, _ in batch])
                 yield [(i, score) for (i, _, _), score in zip(batch, (docs * queries).sum(-1).tolist())]
@@ -191,9 +192,9 @@ class EmbeddingFallback(Scorer):
         hundreds of barriers of a multi-threaded pass (benchmarks/fallback_first_screen.py).
         The next batch's passes are queued behind theirs (in `queued`, this call's own): a core
         done with this batch starts on the next instead of waiting for the other core's last pass
-        (embedding sample_data in one call took 0.2-0.35 s less than in batches of 64). Pieces are
-        cut per batch as _embed_in_pieces cuts them: the same rows in the same passes, the same
-        scores."""
+        (embedding sample_data in one call took 0.2-0.35 s less than in batches of 64). With one
+        torch thread the passes run here, one after another: pieces are cut per batch either way,
+        so a machine's core count changes no score."""
         self._queue_pieces(rows, queued)
         self._queue_pieces(following, queued)
         for r in rows:
@@ -206,16 +207,16 @@ class EmbeddingFallback(Scorer):
         if not missing:
             return
         self._embedded_tokens += sum(len(r) for r in missing)
-        pool = core_pool(torch.get_num_threads())
+        threads = torch.get_num_threads()
         for piece in _pieces(missing):
-            future = pool.submit(self._forward, piece)
+            future = launch(threads, lambda p=piece: self._forward(p))
             for j, r in enumerate(piece):
                 queued[r] = (future, j)
 
     def _documents(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
         missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache))
         if missing:
-            embedded = self._embed_in_pieces(missing) if self._pieces else self._embed(missing)
+            embedded = self._embed(missing)  # the bf16 pieces are in the cache already (_embed_ahead)
             for r, v in zip(missing, embedded):
                 self._doc_cache[r] = v
         for r in rows:
@@ -236,12 +237,6 @@ class EmbeddingFallback(Scorer):
         """Tokens embedded by the last scoring call: chunk embeddings come from memory once seen,
         so a new query costs its own tokens and those of chunks never embedded before."""
         return self._embedded_tokens
-
-    def _embed_in_pieces(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
-        """Embed rows on this thread in the passes _embed_ahead gives the cores (when torch has
-        one thread): a machine's core count changes no score."""
-        self._embedded_tokens += sum(len(r) for r in rows)
-        return torch.cat([self._forward(p) for p in _pieces(rows)])
 
     def _embed(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
         self._embedded_tokens += sum(len(r) for r in rows)

@@ -38,7 +38,7 @@ import torch
 
 from .batching import default_padding_allowance, default_token_budget, plan_batches, spread
 from .compiled import CompiledForward, compile_failure, head_length, log as compiled_log, pad_rows
-from .core_pool import core_pool, done
+from .core_pool import launch
 from .overlap import Readback, to_device
 from .packing import DEFAULT_PACK_TOKENS, PackingUnavailable, check_packable, packed_forward, plan_packed_batches
 from .prompt import PromptBuilder
@@ -154,7 +154,7 @@ class Qwen3Reranker(Scorer):
         def forward() -> Readback:
             return Readback(self._forward(rows, head))
 
-        return core_pool(cores).submit(forward) if cores > 1 else done(forward)
+        return launch(cores, forward)
 
     def _cores(self) -> int:
         """Batches scored at once, each single-threaded on a core of its own (core_pool.py): as many
