@@ -4,8 +4,10 @@ Texts in, scores out: every method tokenises its own prompts. Random weights in 
 Qwen3-Reranker shapes (speed does not depend on weight values), loaded through the workbench's own
 loading path, and by sentence-transformers from the same directory with the exact Qwen3 template
 (so its scores are ours). For each shape x quantisation x workload it prints pairs/s, tokens/s,
-peak memory, MFU on a GPU, and agreement on every pair; then the ratios; then the live-edit
-latencies (bench_live_edit.py). Methods alternate over --rounds; the median round is reported.
+peak memory, MFU on a GPU, the matmul work each method does (GFLOP, counted by hooks on the
+layers and the vocabulary head in one more, untimed call), and agreement on every pair; then the
+ratios, speed split into work and FLOP/s; then the live-edit latencies (bench_live_edit.py).
+Methods alternate over --rounds; the median round is reported.
 
     python benchmarks/bench_engine.py            # CPU: 0.6B, fp32, 8 pairs (a few minutes)
     python benchmarks/bench_engine.py            # CUDA: 0.6B/4B/8B, none/8bit/4bit, bf16, 256 pairs
@@ -38,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE), str(HERE / "support")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from measure import alternate, gpu_peak_tflops, pair_flops  # noqa: E402
+from measure import alternate, count_work, gpu_peak_tflops, pair_flops  # noqa: E402
 from texts import INSTRUCTION, QUERY, document_lengths, documents  # noqa: E402
 
 SHAPE_HELP = "comma list of 0.6B,4B,8B (random weights in the real shapes)"
@@ -98,7 +100,15 @@ def load_methods(model_dir: Path, args, quant: str):
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
     }
-    return scorer, {m: methods[m] for m in chosen}, weights, compiled
+    models = [scorer.model] + ([causal_lm_in(ce)] if ce is not None else [])
+    return scorer, {m: methods[m] for m in chosen}, weights, compiled, models
+
+
+def causal_lm_in(module):
+    """The transformers causal LM inside a sentence-transformers model: whose work to count."""
+    from transformers import PreTrainedModel
+
+    return next(m for m in module.modules() if isinstance(m, PreTrainedModel) and m.get_output_embeddings() is not None)
 
 
 def agreement(ours: torch.Tensor, theirs: torch.Tensor) -> str:
@@ -149,14 +159,14 @@ def main() -> None:
     print(f"# torch {torch.__version__}, transformers {transformers.__version__}, {where}, {args.dtype}, "
           f"{args.pairs} pairs, {args.rounds} rounds, official batch {args.official_batch}, ST batch {args.st_batch}")
     print(f"{'shape':5} {'quant':5} {'workload':8} {'method':8} {'pairs/s':>9} {'tokens/s':>10} {'peak MiB':>9} "
-          f"{'MFU':>6} {'s':>7}")
+          f"{'MFU':>6} {'s':>7} {'GFLOP':>8}")
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         for shape in args.shapes.split(","):
             save_dtype = "float32" if args.dtype == "fp32" else "bfloat16"
             model_dir = save_shape(shape, args.layers, save_dtype, Path(tmp) / shape)
             for quant in args.quantize.split(","):
-                scorer, methods, weights, compiled = load_methods(model_dir, args, quant)
+                scorer, methods, weights, compiled, models = load_methods(model_dir, args, quant)
                 if weights is not None:
                     print(f"{shape:5} {quant:5} weights on the GPU: {weights / 2**30:.2f} GiB")
                 for wl in args.workloads.split(","):
@@ -171,23 +181,31 @@ def main() -> None:
                         label = f"{shape:5} {quant:5} {wl:8}"
                         warm_up_compiled(compiled, methods["compiled"], texts, args.device, label)
                     timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
+                    # Counted in one more, untimed call: the hooks that count would slow the timed ones,
+                    # and a compiled graph would trace them (its work is the engine's plus its buckets).
+                    work = {m: count_work(lambda fn=fn: fn(texts), models).flops for m, fn in methods.items() if m != "compiled"}
                     for name, t in timings.items():
                         mfu = f"{flops / t.median / (peak * 1e12):6.1%}" if peak else f"{'-':>6}"
+                        done = f"{work[name] / 1e9:8.0f}" if name in work else f"{'-':>8}"
                         print(f"{shape:5} {quant:5} {wl:8} {name:8} {len(texts) / t.median:9.2f} "
-                              f"{sum(tokens) / t.median:10.0f} {t.peak_bytes / 2**20:9.0f} {mfu} {t.median:7.2f}", flush=True)
+                              f"{sum(tokens) / t.median:10.0f} {t.peak_bytes / 2**20:9.0f} {mfu} {t.median:7.2f} {done}", flush=True)
                     if "engine" in timings:
                         for name, t in timings.items():
                             if name != "engine":
                                 print(f"{shape:5} {quant:5} {wl:8} engine vs {name}: {agreement(timings['engine'].logits, t.logits)}")
                                 ratios.append((shape, quant, wl, name, t.median / timings["engine"].median,
-                                               t.peak_bytes / max(timings["engine"].peak_bytes, 1)))
+                                               t.peak_bytes / max(timings["engine"].peak_bytes, 1),
+                                               work[name] / work["engine"] if name in work else None))
                 del scorer, methods
                 gc.collect()
                 if args.device == "cuda":
                     torch.cuda.empty_cache()
-    print("\n# engine against each peer (same run): speed = their median time / ours")
-    for shape, quant, wl, name, speed, mem in ratios:
-        print(f"{shape:5} {quant:5} {wl:8} vs {name:8} speed x{speed:.2f}  peak memory theirs/ours x{mem:.2f}")
+    print("\n# engine against each peer (same run): speed = their median time / ours; work = the matmul FLOPs\n"
+          "# they do / ours (GFLOP column: layers and vocabulary head, pads included); speed / work = our\n"
+          "# FLOP/s over theirs")
+    for shape, quant, wl, name, speed, mem, work_ratio in ratios:
+        per_flop = f"  work x{work_ratio:.2f}, FLOP/s ours/theirs x{speed / work_ratio:.2f}" if work_ratio else ""
+        print(f"{shape:5} {quant:5} {wl:8} vs {name:8} speed x{speed:.2f}{per_flop}  peak memory theirs/ours x{mem:.2f}")
         if name == "compiled":
             print(f"{shape:5} {quant:5} {wl:8} compiled over engine: x{speed and 1 / speed:.2f} pairs/s")
     if not args.no_live_edit:

@@ -5,6 +5,7 @@ sentence-transformers' CrossEncoder, texts in, give the engine's raw logits."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,3 +65,35 @@ def test_cross_encoder_peer_gives_the_engine_logits(engine, tiny_model_dir):
     got = peers.cross_encoder_logits(ce, QUERY, DOCS, batch_size=2)
     assert got.dtype == torch.float32
     assert got.tolist() == pytest.approx(_engine_logits(engine), abs=1e-4)
+
+
+_measure_spec = importlib.util.spec_from_file_location(
+    "benchmark_measure", Path(__file__).resolve().parents[1] / "benchmarks" / "support" / "measure.py"
+)
+measure = sys.modules["benchmark_measure"] = importlib.util.module_from_spec(_measure_spec)  # dataclasses look it up
+_measure_spec.loader.exec_module(measure)
+
+
+def test_work_count_is_what_each_method_computes(engine):
+    """The benchmark splits a speed-up into less work and faster work: the work must be what ran."""
+    tokens = [p.tokens for p in engine.build_prompts(INSTRUCTION, QUERY, DOCS)]
+    layers = engine.model.config.num_hidden_layers
+
+    official = measure.count_work(
+        lambda: peers.official_logits(engine.model, engine.tokenizer, INSTRUCTION, QUERY, DOCS, 2, MAX_LENGTH),
+        [engine.model],
+    )
+    padded = sum(len(b) * max(b) for b in (tokens[i : i + 2] for i in range(0, len(tokens), 2)))
+    assert official.layer_tokens == layers * padded  # batches of two in the given order, left-padded
+    assert official.vocab_rows == padded  # the whole vocabulary at every position
+
+    engine.pass_per_core = False  # one batch: the count below is then simple to state
+    ours = measure.count_work(lambda: _engine_logits(engine), [engine.model])
+    shared = engine._shared_length(engine.build_prompts(INSTRUCTION, QUERY, DOCS))
+    assert shared > 16
+    assert ours.layer_tokens == layers * (shared + len(tokens) * max(t - shared for t in tokens))
+    assert ours.vocab_rows == 0  # two rows of the head, taken by hand
+    assert official.flops > 3 * ours.flops
+
+    # The hooks are gone: timed runs carry none.
+    assert not any(m._forward_pre_hooks for m in engine.model.modules())

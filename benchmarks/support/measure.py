@@ -41,6 +41,61 @@ def pair_flops(config, tokens: int) -> float:
     return linear + attention + 2 * 2 * h
 
 
+@dataclass
+class Work:
+    """The matmul work one call of a method did: tokens through the decoder layers (rows x width,
+    pads included, per layer), positions turned into vocabulary logits, and their FLOPs."""
+
+    layer_tokens: int = 0
+    vocab_rows: int = 0
+    flops: float = 0.0
+
+
+def count_work(fn: Callable[[], object], models) -> Work:
+    """Run `fn` once with the work done by `models` (transformers causal LMs, quantised or not)
+    counted where it happens rather than modelled: hooks on every decoder layer add up the tokens
+    that go through it, and a hook on the vocabulary head the positions it turns into logits. A
+    method that shares the prompt head runs those tokens once; one that pads or computes the whole
+    vocabulary pays for it. Attention's own work (QK^T, AV) is not counted.
+
+    The hooks exist only during this call, so timed runs carry none (a compiled graph would trace
+    them). They may fire on several threads at once (passes per core): counts are taken under a lock."""
+    from workbench.engine.batching import weights_per_layer
+
+    work, lock, handles = Work(), threading.Lock(), []
+
+    def add(tokens: int, flops_each: int, vocab: bool) -> None:
+        with lock:
+            if vocab:
+                work.vocab_rows += tokens
+            else:
+                work.layer_tokens += tokens
+            work.flops += tokens * flops_each
+
+    for model in models:
+        config = model.config
+        per_token = 2 * weights_per_layer(config)  # one layer's matmuls, per token
+        per_vocab_row = 2 * config.hidden_size * config.vocab_size
+
+        def layer(_module, args, kwargs, per_token=per_token):
+            hidden = args[0] if args else kwargs["hidden_states"]
+            add(hidden.shape[:-1].numel(), per_token, vocab=False)
+
+        def vocab(_module, args, per_vocab_row=per_vocab_row):
+            add(args[0].shape[:-1].numel(), per_vocab_row, vocab=True)
+
+        for module in model.modules():
+            if type(module).__name__.endswith("DecoderLayer"):
+                handles.append(module.register_forward_pre_hook(layer, with_kwargs=True))
+        handles.append(model.get_output_embeddings().register_forward_pre_hook(vocab))
+    try:
+        fn()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return work
+
+
 class PeakMemory:
     """Peak memory over a block: the CUDA allocator's peak, or sampled RSS growth on a CPU."""
 
