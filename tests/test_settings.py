@@ -150,3 +150,13 @@ def test_a_bad_flag_value_is_one_line_naming_the_flag(config):
         Settings(dtype="fp8").load_options()
     with pytest.raises(ConfigError, match=r"^--top-k: Input should be a valid integer"):
         Settings(top_k="many")
+
+
+@pytest.mark.parametrize(("where", "expected"), [(None, False), ("flag", True), ("env", True), ("config", True)])
+def test_compile_is_off_unless_asked_for_anywhere(config, monkeypatch, where, expected):
+    """--compile, WORKBENCH_COMPILE or `compile = true` in config.toml all reach the model loader."""
+    config("compile = true\n" if where == "config" else "")
+    if where == "env":
+        monkeypatch.setenv("WORKBENCH_COMPILE", "1")
+    settings = Settings(**({"compile": True} if where == "flag" else {}))
+    assert settings.load_options().compile is expected

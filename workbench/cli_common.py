@@ -59,6 +59,11 @@ AggOpt = typer.Option(None, "--aggregate", help=f"Document score from chunk scor
 TopKOpt = typer.Option(None, "--top-k", help=f"k for --aggregate topk: the mean of the best k chunks (default {DEFAULT_TOP_K})")
 DbOpt = typer.Option(None, "--db", help="SQLite run log (default: in the data directory; see `workbench locate`)")
 OfflineOpt = typer.Option(None, "--offline/--online", help="Never contact the model hub")
+CompileOpt = typer.Option(
+    None, "--compile/--no-compile",
+    help="Compile the reranker's forward pass (torch.compile over bucketed batch shapes; CUDA graphs on a GPU): "
+         "small live batches run faster once each shape has compiled (seconds to minutes the first time)",
+)
 BackendOpt = typer.Option(
     None, "--backend", metavar="URL", help="Score through this rerank server (vLLM, or a /rerank server such as Infinity) instead of a "
     "local model; repeat for replicas. --model then names the tokenizer (default: the model the server reports)",

@@ -21,7 +21,7 @@ from .cli_common import configure, fail, load_scorer, print_notices, warn
 
 # The flags of `workbench score` that configure() reads.
 _CONFIG_FLAGS = ("model", "device", "dtype", "quantize", "chunk_tokens", "chunk_overlap", "max_length",
-                 "aggregate", "top_k", "offline", "db", "backend", "backend_api", "backend_scores")
+                 "aggregate", "top_k", "offline", "db", "backend", "backend_api", "backend_scores", "compile")
 # Flags of `workbench score` that mean nothing for a corpus job, and what to say.
 _NOT_WITH_QUERIES = {
     "compare_with": "--compare-with", "calibrate": "--calibrate", "qrels": "--qrels", "qid": "--qid",

@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from .cli_common import (
-    AggOpt, Aggregate, BackendApi, BackendApiOpt, BackendOpt, BackendScores, BackendScoresOpt, ChunkOpt, DbOpt, Device, DeviceOpt, DType, DTypeOpt, MaxLenOpt, ModelOpt, OfflineOpt,
+    AggOpt, Aggregate, BackendApi, BackendApiOpt, BackendOpt, BackendScores, BackendScoresOpt, ChunkOpt, CompileOpt, DbOpt, Device, DeviceOpt, DType, DTypeOpt, MaxLenOpt, ModelOpt, OfflineOpt,
     OverlapOpt, QuantOpt, Quantize, TopKOpt, configure, documents_to_score, fail, load_scorer, warn,
 )
 from .cli_first_stage import FirstStage, eval_row
@@ -53,6 +53,7 @@ def eval_command(
     aggregate: Optional[Aggregate] = AggOpt,
     top_k: Optional[int] = TopKOpt,
     offline: Optional[bool] = OfflineOpt,
+    compile: Optional[bool] = CompileOpt,
     db: Optional[Path] = DbOpt,
     first_stage: Optional[FirstStage] = typer.Option(
         None, "--first-stage", help="Judge a first stage too (bm25 or embedding) on the same chunks: a row of that name, compared with the first instruction"),
@@ -64,7 +65,7 @@ def eval_command(
     settings, options, run_settings = configure(
         model=model, device=device, dtype=dtype, quantize=quantize, chunk_tokens=chunk_tokens,
         chunk_overlap=chunk_overlap, max_length=max_length, aggregate=aggregate, top_k=top_k, offline=offline, db=db,
-        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores,
+        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores, compile=compile,
     )
     judged, problems = read_queries(queries)
     if qrels is not None:

@@ -17,6 +17,7 @@ from .cli_common import (
     BackendScores,
     BackendScoresOpt,
     ChunkOpt,
+    CompileOpt,
     DbOpt,
     Device,
     DeviceOpt,
@@ -55,6 +56,7 @@ def open_app(
     aggregate: Optional[Aggregate] = AggOpt,
     top_k: Optional[int] = TopKOpt,
     offline: Optional[bool] = OfflineOpt,
+    compile: Optional[bool] = CompileOpt,
     db: Optional[Path] = DbOpt,
     session: Optional[str] = typer.Option(None, "--session", help="Log runs into the session of this name"),
     new: bool = typer.Option(False, "--new", help="Start clean: do not restore the last session's documents, query and settings"),
@@ -70,7 +72,7 @@ def open_app(
     settings, options, run_settings = configure(
         instruction=instruction, model=model, device=device, dtype=dtype, quantize=quantize, chunk_tokens=chunk_tokens,
         chunk_overlap=chunk_overlap, max_length=max_length, aggregate=aggregate, top_k=top_k, offline=offline, db=db,
-        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores,
+        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores, compile=compile,
     )
     check_session_name(session)
     loaded = load_documents(paths or [])  # problems are shown in the app, once its window is open

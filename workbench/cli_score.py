@@ -23,6 +23,7 @@ from .cli_common import (
     BackendScores,
     BackendScoresOpt,
     ChunkOpt,
+    CompileOpt,
     DbOpt,
     Device,
     DeviceOpt,
@@ -76,6 +77,7 @@ def score(
     top: Optional[int] = typer.Option(None, "--top", min=1, help="Print only the best N documents (comparisons: k of top-k, default 10)"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format"),
     offline: Optional[bool] = OfflineOpt,
+    compile: Optional[bool] = CompileOpt,
     db: Optional[Path] = DbOpt,
     session: Optional[str] = typer.Option(
         None, "--session", help="Record the run in the session of this name (created if missing); default: a new session"
@@ -104,7 +106,7 @@ def score(
         instruction=instructions[0] if instructions else None, model=model, device=device, dtype=dtype,
         quantize=quantize, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_length=max_length,
         aggregate=aggregate, top_k=top_k, offline=offline, db=db,
-        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores,
+        backend=backend or None, backend_api=backend_api, backend_scores=backend_scores, compile=compile,
     ), normalize.value if normalize is not None else None)
     normalize = Normalization(method if normalize is not None or not comparing else "none")  # a file's: single runs only
     _check_score_flags(instructions, compare_with, fmt, normalize, calibrate, qrels, qid)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     quantize: str = Field(DEFAULT_QUANTIZATION, description="none | 8bit | 4bit (bitsandbytes)")
     max_length: int = Field(DEFAULT_MAX_LENGTH, description="Tokens per prompt, as in the official code")
     batch_tokens: int | None = Field(None, description="Tokens per forward pass; unset = by device")
+    compile: bool = Field(
+        False, description="Compile the reranker's forward pass (torch.compile over bucketed shapes; CUDA graphs on a GPU)"
+    )
     offline: bool = Field(False, description="Never contact the model hub")
     backend: str | None = Field(None, description="Rerank server URL(s) to score through, comma-separated; unset = local model")
     backend_api: str = Field("auto", description="auto | vllm | vllm-score | rerank")
@@ -102,7 +105,7 @@ class Settings(BaseSettings):
         try:
             return LoadOptions(
                 model=self.model, device=self.device, dtype=self.dtype, quantize=self.quantize,
-                max_length=self.max_length, batch_tokens=self.batch_tokens, offline=self.offline,
+                max_length=self.max_length, batch_tokens=self.batch_tokens, compile=self.compile, offline=self.offline,
                 backend=self.backend_urls(), backend_api=self.backend_api, backend_scores=self.backend_scores,
             )
         except ValueError as exc:  # the message starts with the flag: "--device must be one of ..."

@@ -220,3 +220,33 @@ def test_open_without_flags_asks_for_nothing_in_particular(app_config):
     assert (config.chunking, config.aggregate, config.top_k) == (
         ChunkSettings(DEFAULT_CHUNK_TOKENS, DEFAULT_CHUNK_OVERLAP), DEFAULT_AGGREGATE, DEFAULT_TOP_K)
     assert config.instruction == DEFAULT_INSTRUCTION and config.query == ""
+
+
+@pytest.mark.parametrize("name", ["score", "eval", "open", "corpus"])
+def test_compile_flag_reaches_the_model_loader(command, tmp_path, monkeypatch, name):
+    """Settings drop names they do not know: a flag passed on under the wrong name would be lost."""
+    asked = []
+
+    def loader(options, *_args):
+        asked.append(options.compile)
+        raise loading.ModelLoadError("stopped here by the test")
+
+    def app_run(self, *_args, **_kwargs):
+        asked.append(self.config.load_options.compile)
+
+    monkeypatch.setattr(loading, "load_scorer", loader)
+    monkeypatch.setattr(WorkbenchApp, "run", app_run)
+    if name == "eval":  # one judged query: eval stops before loading when there is nothing to measure
+        judged = tmp_path / "judged.jsonl"
+        judged.write_text(json.dumps({"id": "1", "query": "tides", "relevant": [{"doc": "doc.txt"}]}) + "\n", encoding="utf-8")
+        argv = ["eval", str(judged), *command["eval"][2:]]
+    elif name == "corpus":
+        docs = tmp_path / "docs.jsonl"
+        docs.write_text(json.dumps({"id": "d", "text": "Tides rise and fall."}) + "\n", encoding="utf-8")
+        argv = ["score", "--queries", str(tmp_path / "q.jsonl"), "--docs-jsonl", str(docs), "--out", str(tmp_path / "r.jsonl"),
+                "--model", str(tmp_path / "no-such-model")]
+    else:
+        argv = command[name]
+    runner.invoke(app, [*argv, "--compile"])
+    runner.invoke(app, argv)
+    assert asked == [True, False]

@@ -54,3 +54,18 @@ def test_default_model_offline_falls_back_to_the_embedding_model_and_says_so():
     result = Ranker(scorer).rank("Why is Mars red?", "", docs, ChunkSettings(tokens=0))
     assert result.documents[0].doc_id == "mars"  # meaningful, not random
     assert result.model.is_fallback and result.model.to_dict()["fallback"] is True
+
+
+def test_compile_is_off_unless_asked_and_said_when_on(tiny_model_dir, tiny_scorer):
+    assert not tiny_scorer.compile and not any("compiled forward" in c for c in tiny_scorer.info.choices)
+    compiled = load_scorer(LoadOptions(model=str(tiny_model_dir), compile=True))
+    assert compiled.compile
+    assert any(c.startswith("compiled forward (inductor, as asked)") for c in compiled.info.choices)
+    # Compiling changes no score: both share the score cache.
+    assert compiled.info.fingerprint() == tiny_scorer.info.fingerprint()
+
+
+def test_compile_asked_of_the_offline_fallback_says_it_runs_eagerly():
+    scorer = load_scorer(LoadOptions(offline=True, compile=True))
+    assert scorer.info.is_fallback
+    assert "compile asked for: the offline fallback runs eagerly" in scorer.info.choices

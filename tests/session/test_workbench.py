@@ -134,3 +134,22 @@ def test_invalid_settings_are_refused_with_a_message():
         RunSettings(aggregate="median")
     with pytest.raises(ValueError, match="at least 1"):
         RunSettings(top_k=0)
+
+
+def test_a_compile_that_failed_is_said_in_the_model_notes(tiny_scorer, documents):
+    """Scores stay right when the compiled forward fails (it scores eagerly); the user can still
+    find out why typing got no faster."""
+    from workbench.engine.reranker import Qwen3Reranker
+
+    def no_compiler(graph, example_inputs):
+        raise RuntimeError("no C compiler found")
+
+    scorer = Qwen3Reranker(tiny_scorer.model, tiny_scorer.tokenizer, tiny_scorer.info)
+    scorer.compile, scorer.compile_backend = True, no_compiler
+    session = Workbench(SETTINGS, query="how many copies of my data should I keep?", documents=documents)
+    session.attach(scorer)
+    assert session.engine_notes() == []
+    result = session.run_now()
+    assert result.documents[0].doc_id == "backups.txt"
+    (note,) = session.engine_notes()
+    assert note.startswith("compiled forward off, scoring eagerly: ") and "no C compiler found" in note

@@ -50,6 +50,9 @@ class LoadOptions:
     quantize: str = DEFAULT_QUANTIZATION
     max_length: int = DEFAULT_MAX_LENGTH
     batch_tokens: int | None = None
+    # torch.compile over bucketed shapes, CUDA graphs on a GPU (compiled.py): off unless asked, as
+    # every new shape costs a compile the first time it is seen.
+    compile: bool = False
     revision: str | None = None
     offline: bool = False  # never try the network (HF_HUB_OFFLINE=1 has the same effect)
     # Rerank servers to score through instead of a local model; `model` then names the tokenizer.
@@ -146,8 +149,9 @@ def load_fallback(options: LoadOptions, reason: str) -> Scorer:
 
     device, device_why = resolve_device(options.device)
     dtype, dtype_why = fallback_dtype(options.dtype, device)
+    choices = (device_why, dtype_why) + (("compile asked for: the offline fallback runs eagerly",) if options.compile else ())
     try:
-        return EmbeddingFallback(device=device, reason=reason, dtype=dtype, choices=(device_why, dtype_why))
+        return EmbeddingFallback(device=device, reason=reason, dtype=dtype, choices=choices)
     except (OSError, ImportError) as e:
         raise ModelLoadError(f"no reranker could be loaded ({reason}) and the offline fallback failed: {e}") from e
 
@@ -185,12 +189,21 @@ def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
         revision=revision,
         max_length=options.max_length,
         attn_implementation=getattr(model.config, "_attn_implementation", None),
-        choices=(device_why, dtype_why),
+        choices=(device_why, dtype_why) + ((compile_choice(device),) if options.compile else ()),
     )
     try:
-        return Qwen3Reranker(model, tokenizer, info, token_budget=options.batch_tokens)
+        scorer = Qwen3Reranker(model, tokenizer, info, token_budget=options.batch_tokens)
     except ValueError as e:
         raise ModelLoadError(f"{name} does not look like a Qwen3 reranker: {e}") from e
+    scorer.compile = options.compile
+    return scorer
+
+
+def compile_choice(device: str) -> str:
+    """What --compile does on this device, shown with the model's other choices."""
+    how = "CUDA graphs" if device == "cuda" else "inductor"
+    return (f"compiled forward ({how}, as asked): each new batch shape compiles once, seconds to minutes; "
+            "any failure to compile scores eagerly")
 
 
 def _locate(name: str, options: LoadOptions, say: Progress) -> tuple[Path, str]:

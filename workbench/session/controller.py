@@ -69,6 +69,17 @@ class Workbench:
     def model(self) -> ModelInfo | None:
         return self.ranker.scorer.info if self.ranker is not None else None
 
+    def engine_notes(self) -> list[str]:
+        """What the scorer turned off while it ran, and why: a compile that failed, a shared prompt
+        head the library refused. Scores are unchanged, only slower; the model's details say so."""
+        scorer = self.ranker.scorer if self.ranker is not None else None
+        notes = []
+        if getattr(scorer, "compile_off_reason", None):
+            notes.append(f"compiled forward off, scoring eagerly: {scorer.compile_off_reason}")
+        if getattr(scorer, "sharing_off_reason", None):
+            notes.append(f"shared prompt head off, scoring whole prompts: {scorer.sharing_off_reason}")
+        return notes
+
     def memory_in_use(self) -> int | None:
         try:  # a figure for the status bar, never worth a failure
             return self.ranker.scorer.memory_in_use() if self.ranker is not None else None

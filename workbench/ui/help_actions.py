@@ -134,7 +134,8 @@ class HelpAndPalette(AppPart):
         if info is None:
             self.notify("No model is loaded.", severity="warning")
             return
-        lines = [f"{info.model_id} ({info.kind})", f"revision {info.revision or '-'}", *info.choices]
+        lines = [f"{info.model_id} ({info.kind})", f"revision {info.revision or '-'}", *info.choices,
+                 *self.session.engine_notes()]
         if info.fallback_reason:
             lines.append(f"FALLBACK: {info.fallback_reason}")
         self.notify("\n".join(lines), title="Model", timeout=15)
