@@ -1,6 +1,7 @@
 """On a CPU with several torch threads the reranker runs its batches one per core, each
-single-threaded (engine/core_pool.py). Faster; it must change no score, no order, and leave the
-caller's thread count as it was."""
+single-threaded (engine/core_pool.py), after a first small batch on every thread (the first rows
+of a live run, at once). Faster; it must change no score, no order, and leave the caller's thread
+count as it was."""
 
 from __future__ import annotations
 
@@ -30,13 +31,13 @@ def two_threads():
     torch.set_num_threads(before)
 
 
-def watch_passes(scorer, monkeypatch) -> set:
-    """Where each forward pass runs: (thread name, torch threads it has), as passes run."""
-    where = set()
+def watch_passes(scorer, monkeypatch) -> list:
+    """Each forward pass, in the order they start: (thread name, torch threads it has, its tokens)."""
+    where = []
     forward = scorer._forward
 
     def watched(rows, head=None):
-        where.add((threading.current_thread().name, torch.get_num_threads()))
+        where.append((threading.current_thread().name, torch.get_num_threads(), len(rows) * max(map(len, rows))))
         return forward(rows, head)
 
     monkeypatch.setattr(scorer, "_forward", watched)
@@ -58,8 +59,10 @@ def test_batches_on_every_core_score_as_one_pass_at_a_time(tiny_scorer, two_thre
     one_at_a_time = _rank(tiny_scorer, per_core=False)
     where = watch_passes(tiny_scorer, monkeypatch)
     per_core = _rank(tiny_scorer, per_core=True)
-    assert {name for name, _ in where} == {"torch-core_0", "torch-core_1"}  # both cores ran passes...
-    assert {threads for _, threads in where} == {1}  # ...each on one thread, not a team over every core
+    first, *rest = where
+    assert first[:2] == (threading.current_thread().name, 2)  # the first batch on every thread...
+    assert {name for name, _, _ in rest} == {"torch-core_0", "torch-core_1"}  # ...then both cores...
+    assert {threads for _, threads, _ in rest} == {1}  # ...each on one thread, not a team over every core
     assert torch.get_num_threads() == 2  # the caller keeps its count
 
     def chunks(result):
@@ -90,7 +93,24 @@ def test_one_thread_runs_every_pass_on_the_caller(tiny_scorer, monkeypatch):
         _rank(tiny_scorer, per_core=True)
     finally:
         torch.set_num_threads(before)
-    assert where == {(threading.current_thread().name, 1)}
+    assert {(name, threads) for name, threads, _ in where} == {(threading.current_thread().name, 1)}
+
+
+def test_the_first_rows_come_from_the_smallest_batch_on_every_thread(tiny_scorer, two_threads, monkeypatch):
+    """A live run shows rows as soon as one small pass on every core allows, not after a whole batch
+    on one core; the other batches are then cut so the cores finish together."""
+    where = watch_passes(tiny_scorer, monkeypatch)
+    tiny_scorer.token_budget, old = 300, tiny_scorer.token_budget
+    try:
+        prompts = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT[: 40 + 25 * i] for i in range(12)])
+        batches = list(tiny_scorer.score_prompts(prompts))
+    finally:
+        tiny_scorer.token_budget = old
+    assert where[0][:2] == (threading.current_thread().name, 2)
+    assert where[0][2] == min(tokens for _, _, tokens in where)  # the smallest batch went first...
+    assert max(i for i, _ in batches[0]) < 6  # ...the short documents' (prompts grow with i)
+    assert len(where) - 1 >= 2 and (len(where) - 1) % 2 == 0  # the rest: an even share per core
+    assert sorted(i for b in batches for i, _ in b) == list(range(12))
 
 
 def test_spread_gives_each_core_a_batch_of_the_same_width():
@@ -107,4 +127,19 @@ def test_fewer_batches_than_cores_run_as_one_pass_on_every_thread(tiny_scorer, t
     where = watch_passes(tiny_scorer, monkeypatch)
     prompt = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT])
     assert len([pair for batch in tiny_scorer.score_prompts(prompt) for pair in batch]) == 1
-    assert where == {(threading.current_thread().name, 2)}
+    assert {(name, threads) for name, threads, _ in where} == {(threading.current_thread().name, 2)}
+
+
+def test_without_the_quick_first_batch_every_batch_runs_on_a_core_of_its_own(tiny_scorer, two_threads, monkeypatch):
+    # What benchmarks/first_rows.py compares against: the same scores, whole batches per core.
+    quick = _rank(tiny_scorer, per_core=True)
+    where = watch_passes(tiny_scorer, monkeypatch)
+    tiny_scorer.quick_first_batch = False
+    try:
+        whole = _rank(tiny_scorer, per_core=True)
+    finally:
+        tiny_scorer.quick_first_batch = True
+    assert {(name, threads) for name, threads, _ in where} == {("torch-core_0", 1), ("torch-core_1", 1)}
+    want = {(c.doc_id, c.chunk.index): c.logit for c in quick.ranked_chunks()}
+    got = {(c.doc_id, c.chunk.index): c.logit for c in whole.ranked_chunks()}
+    assert list(got.values()) == pytest.approx([want[k] for k in got], abs=1e-5)

@@ -17,6 +17,9 @@ Same numbers as the official snippet, less work:
 
 On a CPU with several torch threads, batches run one per core, each single-threaded
 (core_pool.py), with the token budget shared between them: small passes split badly over cores.
+A call's smallest batch runs first, on every thread: the first rows a live run shows come in
+about half a batch's time on one core (two cores) instead of a whole one. The other batches are
+then split until they share out evenly between the cores, so no core waits at the end.
 `pass_per_core = False` runs one multi-threaded pass at a time, as the peers do.
 
 `packing = True` lays several document parts end to end in one row instead (packing.py): no
@@ -78,8 +81,10 @@ class Qwen3Reranker(Scorer):
         # Launch batch k+1 before reading batch k back (overlap.py). Only on a GPU: on a CPU the
         # forward pass is synchronous, and holding a batch back would only delay the first rows.
         self.overlap = self.device.type == "cuda"
-        # On a CPU, several batches at once, one per core, each single-threaded (core_pool.py).
+        # On a CPU, several batches at once, one per core, each single-threaded (core_pool.py),
+        # the smallest first on every thread (the first rows at once).
         self.pass_per_core = True
+        self.quick_first_batch = True
         if yes_no_pad_ids is None:
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
@@ -112,13 +117,17 @@ class Qwen3Reranker(Scorer):
         # one being read plus, on a GPU, the next one already queued behind it.
         ahead = cores if cores > 1 else 1 + int(self.overlap)
         inflight: list[tuple[list[int], Future]] = []
+        first = True
         while pending or inflight:
             while pending and len(inflight) < ahead and not _any_failed(inflight):
                 if should_cancel is not None and should_cancel():
                     yield from _settle(inflight)[0]  # computed already: keep them
                     raise Cancelled()
                 batch = pending.pop(0)
-                inflight.append((batch, self._launch([prompts[i].ids[shared:] for i in batch], head, cores)))
+                # The first batch on every thread, here and now: nothing else runs yet.
+                passes = 1 if first and self.quick_first_batch else cores
+                first = False
+                inflight.append((batch, self._launch([prompts[i].ids[shared:] for i in batch], head, passes)))
             batch, launched = _first_finished(inflight)
             try:
                 logits = launched.result().values()
@@ -225,11 +234,17 @@ class Qwen3Reranker(Scorer):
 
     def _plan_passes(self, lengths: Sequence[int]) -> tuple[int, list[list[int]]]:
         """Passes at once and the batches: one per core when there is a batch for every core, else
-        one pass at a time on every thread (a live edit's single pair would run on one core)."""
+        one pass at a time on every thread (a live edit's single pair would run on one core).
+        Per core, the smallest batch goes first, to run on every thread (score_prompts) so a run
+        shows rows at once; the rest are split to a multiple of the cores (equal batches would
+        otherwise leave a core idle for the last one)."""
         cores = self._cores()
         if cores > 1:
             plan = self._plan(lengths, cores)
             if len(plan) >= cores:
+                if self.quick_first_batch:
+                    first = plan.pop(min(range(len(plan)), key=lambda k: len(plan[k]) * lengths[plan[k][0]]))
+                    plan = [first, *spread(plan, -(-len(plan) // cores) * cores)]
                 return cores, plan
         return 1, self._plan(lengths)
 
