@@ -196,7 +196,7 @@ def main() -> None:
                                 ratios.append((shape, quant, wl, name, t.median / timings["engine"].median,
                                                t.peak_bytes / max(timings["engine"].peak_bytes, 1),
                                                work[name] / work["engine"] if name in work else None))
-                del scorer, methods
+                del scorer, methods, compiled, models  # every reference to the weights: the next load needs the memory
                 gc.collect()
                 if args.device == "cuda":
                     torch.cuda.empty_cache()
