@@ -46,7 +46,7 @@ from texts import INSTRUCTION, QUERY, document_lengths, documents  # noqa: E402
 SHAPE_HELP = "comma list of 0.6B,4B,8B (random weights in the real shapes)"
 
 
-def save_shape(shape: str, layers: int | None, dtype: str, where: Path) -> Path:
+def save_shape(shape: str, layers: int | None, dtype: str, where: Path, device: str = "cpu") -> Path:
     from workbench.testing.tiny_qwen import real_shape_config, save_tiny_qwen3_reranker
 
     cfg = real_shape_config(shape)
@@ -55,7 +55,7 @@ def save_shape(shape: str, layers: int | None, dtype: str, where: Path) -> Path:
         where, hidden_size=cfg.hidden_size, num_layers=layers or cfg.num_hidden_layers,
         num_heads=cfg.num_attention_heads, num_kv_heads=cfg.num_key_value_heads, head_dim=cfg.head_dim,
         intermediate_size=cfg.intermediate_size, tie_word_embeddings=cfg.tie_word_embeddings,
-        initializer_range=0.02, dtype=dtype,
+        initializer_range=0.02, dtype=dtype, init_device=device,
     )
 
 
@@ -164,39 +164,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for shape in args.shapes.split(","):
             save_dtype = "float32" if args.dtype == "fp32" else "bfloat16"
-            model_dir = save_shape(shape, args.layers, save_dtype, Path(tmp) / shape)
+            model_dir = save_shape(shape, args.layers, save_dtype, Path(tmp) / shape, args.device)
             for quant in args.quantize.split(","):
-                scorer, methods, weights, compiled, models = load_methods(model_dir, args, quant)
-                if weights is not None:
-                    print(f"{shape:5} {quant:5} weights on the GPU: {weights / 2**30:.2f} GiB")
-                for wl in args.workloads.split(","):
-                    lengths = document_lengths(wl, args.pairs, args.chunk_len if wl == "chunks" else args.mixed_max)
-                    texts = documents(scorer.tokenizer, lengths)
-                    tokens = [p.tokens for p in scorer.build_prompts(INSTRUCTION, QUERY, texts)]
-                    flops = sum(pair_flops(scorer.model.config, n) for n in tokens)
-                    for name, fn in methods.items():
-                        if name != "compiled":  # its warm-up is every shape of the workload: below
-                            fn(texts[:2])  # warm-up: kernels, allocator, lazy imports
-                    if "compiled" in methods:
-                        label = f"{shape:5} {quant:5} {wl:8}"
-                        warm_up_compiled(compiled, methods["compiled"], texts, args.device, label)
-                    timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
-                    # Counted in one more, untimed call: the hooks that count would slow the timed ones,
-                    # and a compiled graph would trace them (its work is the engine's plus its buckets).
-                    work = {m: count_work(lambda fn=fn: fn(texts), models).flops for m, fn in methods.items() if m != "compiled"}
-                    for name, t in timings.items():
-                        mfu = f"{flops / t.median / (peak * 1e12):6.1%}" if peak else f"{'-':>6}"
-                        done = f"{work[name] / 1e9:8.0f}" if name in work else f"{'-':>8}"
-                        print(f"{shape:5} {quant:5} {wl:8} {name:8} {len(texts) / t.median:9.2f} "
-                              f"{sum(tokens) / t.median:10.0f} {t.peak_bytes / 2**20:9.0f} {mfu} {t.median:7.2f} {done}", flush=True)
-                    if "engine" in timings:
-                        for name, t in timings.items():
-                            if name != "engine":
-                                print(f"{shape:5} {quant:5} {wl:8} engine vs {name}: {agreement(timings['engine'].logits, t.logits)}")
-                                ratios.append((shape, quant, wl, name, t.median / timings["engine"].median,
-                                               t.peak_bytes / max(timings["engine"].peak_bytes, 1),
-                                               work[name] / work["engine"] if name in work else None))
-                del scorer, methods, compiled, models  # every reference to the weights: the next load needs the memory
+                ratios += measure_quantisation(model_dir, shape, quant, args, peak)
                 gc.collect()
                 if args.device == "cuda":
                     torch.cuda.empty_cache()
@@ -213,6 +183,44 @@ def main() -> None:
 
         print("\n# live edit (tiny model, CPU; bench_live_edit.py)")
         live_edit_report(None, 32_000, 7)
+
+
+def measure_quantisation(model_dir: Path, shape: str, quant: str, args, peak: float | None) -> list[tuple]:
+    """Load one shape x quantisation, time every method on every workload, print the rows; the
+    ratios against the engine for the summary. Every reference to the weights ends with this call
+    (a loop variable left in the caller once kept the last model's memory through the next load)."""
+    ratios = []
+    scorer, methods, weights, compiled, models = load_methods(model_dir, args, quant)
+    if weights is not None:
+        print(f"{shape:5} {quant:5} weights on the GPU: {weights / 2**30:.2f} GiB")
+    for wl in args.workloads.split(","):
+        lengths = document_lengths(wl, args.pairs, args.chunk_len if wl == "chunks" else args.mixed_max)
+        texts = documents(scorer.tokenizer, lengths)
+        tokens = [p.tokens for p in scorer.build_prompts(INSTRUCTION, QUERY, texts)]
+        flops = sum(pair_flops(scorer.model.config, n) for n in tokens)
+        for name, fn in methods.items():
+            if name != "compiled":  # its warm-up is every shape of the workload: below
+                fn(texts[:2])  # warm-up: kernels, allocator, lazy imports
+        if "compiled" in methods:
+            label = f"{shape:5} {quant:5} {wl:8}"
+            warm_up_compiled(compiled, methods["compiled"], texts, args.device, label)
+        timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
+        # Counted in one more, untimed call: the hooks that count would slow the timed ones,
+        # and a compiled graph would trace them (its work is the engine's plus its buckets).
+        work = {m: count_work(lambda fn=fn: fn(texts), models).flops for m, fn in methods.items() if m != "compiled"}
+        for name, t in timings.items():
+            mfu = f"{flops / t.median / (peak * 1e12):6.1%}" if peak else f"{'-':>6}"
+            done = f"{work[name] / 1e9:8.0f}" if name in work else f"{'-':>8}"
+            print(f"{shape:5} {quant:5} {wl:8} {name:8} {len(texts) / t.median:9.2f} "
+                  f"{sum(tokens) / t.median:10.0f} {t.peak_bytes / 2**20:9.0f} {mfu} {t.median:7.2f} {done}", flush=True)
+        if "engine" in timings:
+            for name, t in timings.items():
+                if name != "engine":
+                    print(f"{shape:5} {quant:5} {wl:8} engine vs {name}: {agreement(timings['engine'].logits, t.logits)}")
+                    ratios.append((shape, quant, wl, name, t.median / timings["engine"].median,
+                                   t.peak_bytes / max(timings["engine"].peak_bytes, 1),
+                                   work[name] / work["engine"] if name in work else None))
+    return ratios
 
 
 def warm_up_compiled(compiled, score, texts, device: str, label: str) -> None:

@@ -7,9 +7,10 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_scorer(tiny_model_dir):
-    from workbench.engine.loading import LoadOptions, load_scorer
+    from device_under_test import load_options
+    from workbench.engine.loading import load_scorer
 
-    return load_scorer(LoadOptions(model=str(tiny_model_dir)))
+    return load_scorer(load_options(model=str(tiny_model_dir)))
 
 
 @pytest.fixture(scope="session")

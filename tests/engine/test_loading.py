@@ -4,15 +4,22 @@ model that cannot load is an error (never silently replaced)."""
 from __future__ import annotations
 
 import pytest
+import torch
 
+from device_under_test import load_options
 from workbench.engine.loading import LoadOptions, ModelLoadError, load_scorer, resolve_device, resolve_dtype
 from workbench.engine.ranking import Ranker
 from workbench.engine.types import ChunkSettings, Document
 
 
-def test_auto_choices_are_resolved_and_explained(tiny_scorer):
-    assert tiny_scorer.info.device == "cpu" and tiny_scorer.info.dtype == "fp32"
-    assert any("no CUDA GPU" in c for c in tiny_scorer.info.choices)
+def test_auto_choices_are_resolved_and_explained(tiny_model_dir):
+    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir)))  # device and dtype auto
+    if torch.cuda.is_available():  # the GPU run (device_under_test.py)
+        assert scorer.info.device == "cuda" and scorer.info.dtype == "bf16"
+        assert any("a GPU is present" in c for c in scorer.info.choices)
+    else:
+        assert scorer.info.device == "cpu" and scorer.info.dtype == "fp32"
+        assert any("no CUDA GPU" in c for c in scorer.info.choices)
     assert resolve_dtype("auto", "cpu")[0] == "fp32"
     assert resolve_dtype("bf16", "cpu")[0] == "bf16"
 
@@ -58,7 +65,7 @@ def test_default_model_offline_falls_back_to_the_embedding_model_and_says_so():
 
 def test_compile_is_off_unless_asked_and_said_when_on(tiny_model_dir, tiny_scorer):
     assert not tiny_scorer.compile and not any("compiled forward" in c for c in tiny_scorer.info.choices)
-    compiled = load_scorer(LoadOptions(model=str(tiny_model_dir), compile=True))
+    compiled = load_scorer(load_options(model=str(tiny_model_dir), compile=True))
     assert compiled.compile
     assert any(c.startswith("compiled forward (inductor, as asked)") for c in compiled.info.choices)
     # Compiling changes no score: both share the score cache.

@@ -77,9 +77,10 @@ def test_order_and_batching_do_not_change_scores(tiny_scorer, tiny_hf):
 
 
 def test_truncation_is_reported_with_surviving_characters(tiny_model_dir, tiny_hf):
-    from workbench.engine.loading import LoadOptions, load_scorer
+    from device_under_test import load_options
+    from workbench.engine.loading import load_scorer
 
-    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir), max_length=128))
+    scorer = load_scorer(load_options(model=str(tiny_model_dir), max_length=128))
     model, tokenizer = tiny_hf
     long_doc = DOCS[4]
     chunk = _engine_scores(scorer, [long_doc])[0]

@@ -75,7 +75,7 @@ def test_packed_scores_equal_the_padded_path(tiny_scorer, shared_head, pack_toke
     expected = tiny_scorer._forward(rows, head).tolist()
     final = packed_forward(tiny_scorer.backbone, rows, head, tiny_scorer.pad_id, tiny_scorer.device, pack_tokens)
     assert final.shape == (len(rows), tiny_scorer.backbone.config.hidden_size)
-    assert _logits(tiny_scorer, final) == pytest.approx(expected, abs=1e-5)
+    assert _logits(tiny_scorer, final) == pytest.approx(expected, rel=1e-5, abs=1e-5)
 
 
 def test_packed_hidden_states_equal_each_row_run_alone(tiny_scorer):
@@ -95,11 +95,12 @@ def test_eager_attention_packs_the_same(tiny_scorer, tiny_model_dir):
     """Eager adds the mask to the scores as it is: the mask must be additive, not boolean."""
     from transformers import AutoModelForCausalLM
 
-    eager = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="eager").eval().base_model
+    eager = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="eager")
+    eager = eager.to(tiny_scorer.device).eval().base_model
     rows = _rows(LENGTHS)
     expected = tiny_scorer._forward(rows, _head(tiny_scorer.backbone, tiny_scorer.device)).tolist()
     final = packed_forward(eager, rows, _head(eager, tiny_scorer.device), tiny_scorer.pad_id, tiny_scorer.device, 301)
-    assert _logits(tiny_scorer, final) == pytest.approx(expected, abs=1e-5)
+    assert _logits(tiny_scorer, final) == pytest.approx(expected, rel=1e-5, abs=1e-5)
 
 
 def test_a_mask_over_the_bound_splits_the_forward_pass(tiny_scorer, monkeypatch):
@@ -119,7 +120,7 @@ def test_a_mask_over_the_bound_splits_the_forward_pass(tiny_scorer, monkeypatch)
     assert len(calls) > 1
     for shape in calls[1:]:  # after the oversized rows, each pass keeps within the bound
         assert shape[0] * shape[1] * (50 + shape[1]) <= packing.MAX_MASK_ELEMENTS or shape[0] == 1
-    assert _logits(tiny_scorer, final) == pytest.approx(expected, abs=1e-5)
+    assert _logits(tiny_scorer, final) == pytest.approx(expected, rel=1e-5, abs=1e-5)
 
 
 # -------------------------------------------------------------------------------------- refusals

@@ -10,7 +10,8 @@ import torch
 
 from workbench.engine import pipeline
 from workbench.engine.cache import MemoryScoreCache
-from workbench.engine.loading import LoadOptions, load_scorer
+from device_under_test import load_options
+from workbench.engine.loading import load_scorer
 from workbench.engine.ranking import Ranker
 from workbench.engine.types import ChunkSettings, Document
 
@@ -23,7 +24,7 @@ TOPICS = ("backups and keys", "vault rotation", "espresso grinding", "river tide
 @pytest.fixture(scope="module")
 def short_scorer(tiny_model_dir):
     """The tiny reranker with a 96-token window: chunks longer than ~30 tokens are cut."""
-    return load_scorer(LoadOptions(model=str(tiny_model_dir), max_length=96))
+    return load_scorer(load_options(model=str(tiny_model_dir), max_length=96))
 
 
 @pytest.fixture
@@ -170,6 +171,7 @@ def test_a_failure_while_tokenising_reaches_the_caller_as_itself(short_scorer, s
 
 def test_auto_pipelines_a_cuda_scorer_only(short_scorer, monkeypatch):
     ranker = Ranker(short_scorer)
+    monkeypatch.setattr(short_scorer, "device", torch.device("cpu"))
     assert not ranker.pipelined()
     monkeypatch.setattr(short_scorer, "device", torch.device("cuda"))
     assert ranker.pipelined()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.engine.loading import LoadOptions, load_scorer
+from device_under_test import load_options
+from workbench.engine.loading import load_scorer
 from workbench.engine.ranking import Ranker
 from workbench.engine.types import ChunkSettings, Document
 
@@ -32,12 +33,15 @@ def reference(tiny_scorer):
 
 
 @pytest.mark.parametrize("mode", ["8bit", "4bit"])
-def test_quantized_model_loads_scores_and_stays_close(tiny_model_dir, reference, mode):
-    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir), quantize=mode, device="cpu"))
+def test_quantized_model_loads_scores_and_stays_close(tiny_model_dir, reference, mode, caplog):
+    scorer = load_scorer(load_options(model=str(tiny_model_dir), quantize=mode))
     assert scorer.info.quantization == mode
     # The yes/no head stays unquantised: a plain float tensor.
     assert scorer.head.dtype.is_floating_point
-    result = Ranker(scorer).rank(QUERY, "", DOCS, ChunkSettings(tokens=0))
+    with caplog.at_level("DEBUG"):
+        result = Ranker(scorer).rank(QUERY, "", DOCS, ChunkSettings(tokens=0))
+    # bitsandbytes logs a notice on every 8-bit matmul: thousands of lines a run, kept quiet.
+    assert not [r for r in caplog.records if "MatMul8bitLt" in r.getMessage()]
     got = {d.doc_id: d.score for d in result.documents}
     want = {d.doc_id: d.score for d in reference.documents}
     drift = max(abs(got[k] - want[k]) for k in want)

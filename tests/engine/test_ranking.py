@@ -91,7 +91,8 @@ def test_cancel_stops_within_the_batches_in_flight(tiny_scorer, threads, per_cor
         tiny_scorer.pass_per_core = True
         torch.set_num_threads(before)
     assert result.cancelled
-    assert 1 <= len(batches) <= at_most
+    # A GPU keeps one batch queued behind the one being read (overlap.py): it finishes too.
+    assert 1 <= len(batches) <= max(at_most, 1 + int(tiny_scorer.overlap))
     assert result.stats.scored == sum(len(b.new) for b in batches) < result.stats.pairs
 
 

@@ -33,11 +33,11 @@ def _docs(n: int) -> list[Document]:
 
 
 def _logits(scorer, docs, share: bool) -> list[float]:
-    scorer.share_prefix = share
+    scorer.share_prefix, before = share, scorer.share_prefix
     try:
         result = Ranker(scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=24, overlap=4))
     finally:
-        scorer.share_prefix = True
+        scorer.share_prefix = before
     chunks = sorted(result.ranked_chunks(), key=lambda c: (c.doc_id, c.chunk.index))
     return [c.logit for c in chunks]
 
@@ -67,7 +67,17 @@ def heads(monkeypatch) -> list:
     return made
 
 
-def test_the_head_is_really_shared(tiny_scorer, heads):
+@pytest.fixture
+def sharing(tiny_scorer, monkeypatch):
+    """The head shared whatever the device's default (a GPU scores whole prompts)."""
+    monkeypatch.setattr(tiny_scorer, "share_prefix", True)
+
+
+def test_a_cpu_shares_the_head_and_a_gpu_scores_whole_prompts(tiny_scorer):
+    assert tiny_scorer.share_prefix == (tiny_scorer.device.type == "cpu")
+
+
+def test_the_head_is_really_shared(tiny_scorer, heads, sharing):
     """Guard against the fast path silently switching itself off on a new release."""
     tiny_scorer.forget_texts()  # an earlier test's head, kept by the scorer, would be reused
     _logits(tiny_scorer, _docs(4), share=True)
@@ -80,9 +90,10 @@ def test_a_library_that_rejects_the_head_degrades_to_whole_prompts(tiny_model_di
     scores, no crash."""
     from transformers import DynamicCache
 
-    from workbench.engine.loading import LoadOptions, load_scorer
+    from device_under_test import load_options
+    from workbench.engine.loading import load_scorer
 
-    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir)))
+    scorer = load_scorer(load_options(model=str(tiny_model_dir)))
     docs = _docs(5)
     expected = _logits(scorer, docs, share=False)
 
@@ -103,9 +114,10 @@ def test_a_library_that_rejects_the_head_degrades_to_whole_prompts(tiny_model_di
 
 def test_a_forward_without_a_cache_argument_scores_whole_prompts(tiny_model_dir, monkeypatch, caplog):
     from workbench.engine import shared_prefix
-    from workbench.engine.loading import LoadOptions, load_scorer
+    from device_under_test import load_options
+    from workbench.engine.loading import load_scorer
 
-    scorer = load_scorer(LoadOptions(model=str(tiny_model_dir)))
+    scorer = load_scorer(load_options(model=str(tiny_model_dir)))
     docs = _docs(3)
     expected = _logits(scorer, docs, share=False)
     monkeypatch.setattr(shared_prefix, "cache_keyword", lambda backbone: None)
@@ -117,7 +129,7 @@ def test_a_forward_without_a_cache_argument_scores_whole_prompts(tiny_model_dir,
     assert scorer.sharing_off_reason and "no KV cache argument" in scorer.sharing_off_reason
 
 
-def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, heads):
+def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, heads, sharing):
     """A live edit of one document re-scores a pair or two under the same query: the head's
     forward pass is not run again for it, and the scores are those of a fresh head."""
     tiny_scorer.forget_texts()
@@ -130,7 +142,7 @@ def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, heads):
     assert len(heads) == 2 and other.stats.scored > 0
 
 
-def test_a_single_pair_after_a_run_uses_the_kept_head(tiny_scorer, heads, monkeypatch):
+def test_a_single_pair_after_a_run_uses_the_kept_head(tiny_scorer, heads, sharing, monkeypatch):
     """A one-word edit re-scores one chunk: it shares a head with no other pair of its call, but
     the head of the run before it is still right for it. Its score is the one it gets whole."""
     tiny_scorer.forget_texts()

@@ -7,6 +7,7 @@ and why. Remote code is never trusted; only safetensors weights are fetched or l
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import warnings
 from collections.abc import Callable
@@ -98,11 +99,23 @@ def resolve_dtype(requested: str, device: str) -> tuple[str, str]:
     return "fp32", "dtype fp32: bf16 is faster on some CPUs but reorders close scores (benchmarks/dtype_agreement.py)"
 
 
+_CAST_NOTICE = "MatMul8bitLt: inputs will be cast"
+
+
+def _drop_cast_notice(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(_CAST_NOTICE)
+
+
 def quiet_libraries() -> None:
     """Progress bars and advice printed by transformers and the hub client would scribble over a
     full-screen app and clutter script output; our own progress messages replace them."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
+    # bitsandbytes says this on every 8-bit matmul of every forward pass: thousands of lines per
+    # run on stderr (a warning in some releases, a log record in 0.50). The cast is expected.
+    warnings.filterwarnings("ignore", message=_CAST_NOTICE)
+    bnb_log = logging.getLogger("bitsandbytes.autograd._functions")
+    if _drop_cast_notice not in bnb_log.filters:
+        bnb_log.addFilter(_drop_cast_notice)
     import transformers
 
     transformers.logging.set_verbosity_error()

@@ -3,15 +3,16 @@
 Same numbers as the official snippet, less work:
 - pairs sorted by length and batched by a token budget and a padding allowance (batching.py), so
   little compute goes to padding;
-- the prompt head every pair shares (system text, instruction, query) is run once per call
-  (shared_prefix.py), each batch then runs only its documents; if the installed transformers
-  cannot do that, pairs are scored whole, with one warning;
+- on a CPU, the prompt head every pair shares (system text, instruction, query) is run once per
+  call (shared_prefix.py), each batch then runs only its documents; if the installed transformers
+  cannot do that, pairs are scored whole, with one warning. A GPU scores whole prompts: there the
+  cache and the mask it needs cost more than the head's tokens (measured, see __init__);
 - the backbone only (no KV cache kept), then the hidden state of each row's last real token times
   the two head rows for "yes" and "no" — the official way computes B x L x 151669 logits and
   keeps two;
 - rows are padded on the right, not the left as the official code does: in a causal model a real
-  token never sees the pads after it, so no padding mask is needed (attention takes its fastest,
-  purely causal path) and positions stay contiguous after the shared head. The last real token is
+  token never sees the pads after it, so no padding mask is needed (whole prompts take attention's
+  fastest, purely causal path) and positions stay contiguous after the shared head. The last real token is
   gathered per row. Tests hold the scores equal to the official way's;
 - the yes/no difference in float32 (bf16 logits create ties that reorder results).
 
@@ -70,7 +71,12 @@ class Qwen3Reranker(Scorer):
         self.token_budget = token_budget or default_token_budget(self.device, config)
         self.padding_allowance = default_padding_allowance(self.device, config)
         self.sharing_off_reason: str | None = None
-        self.share_prefix = True  # off after a library failure, or to measure what it saves
+        # The head all pairs share runs once on a CPU, where every token costs its compute. On a GPU
+        # each batch would then attend to a cache through an explicit mask (no purely causal
+        # kernel) and copy the cache in every layer: on an H200 (0.6B shape, bf16, 256 pairs,
+        # benchmarks/gpu_levers.py) whole prompts ran x1.16 (512-token chunks) and x1.23 (32..2048
+        # tokens) as fast, at a sixth of the peak memory. Off after a library failure, too.
+        self.share_prefix = self.device.type != "cuda"
         self.packing = False
         self.pack_tokens = DEFAULT_PACK_TOKENS
         self.compile = False

@@ -159,6 +159,7 @@ def save_tiny_qwen3_reranker(
     initializer_range: float = 0.5,
     yes_no_scale: float | None = 4.0,
     dtype: str = "float32",
+    init_device: str = "cpu",
 ) -> Path:
     """Save a tiny random Qwen3 "reranker" (model + real tokenizer) to ``path`` and return it.
 
@@ -173,6 +174,10 @@ def save_tiny_qwen3_reranker(
     document in strongly, and redrawing the "yes"/"no" head rows fixes the logit scale at a few
     units whatever the shape: measured with the defaults, scores spread over ~0.006..0.83 and
     logit differences over ~-5..+1.6, all finite (checked in tests/test_tokenizer.py).
+
+    ``init_device="cuda"`` draws the weights on the GPU, where the big shapes' billions of draws
+    are quick (benchmarks). The values then differ from a CPU draw with the same seed, and the
+    GPU's random stream is left seeded (fork_rng below restores the CPU's only).
     """
     import torch
     from transformers import Qwen3ForCausalLM
@@ -193,7 +198,8 @@ def save_tiny_qwen3_reranker(
     # fork_rng: seeding must not disturb the caller's global random stream.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Qwen3ForCausalLM(config).to(torch.float32).eval()
+        with torch.device(init_device):
+            model = Qwen3ForCausalLM(config).to(torch.float32).eval()
         if yes_no_scale is not None:
             _redraw_yes_no_rows(model, yes_no_scale)
         model = model.to(getattr(torch, dtype))  # benchmarks save the big shapes in bfloat16
