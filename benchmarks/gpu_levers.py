@@ -101,7 +101,6 @@ def main() -> None:
 
     from peers import cross_encoder_logits, load_cross_encoder
     from workbench.engine.loading import LoadOptions, load_scorer, quiet_libraries
-    from workbench.engine.reranker import Qwen3Reranker
 
     quiet_libraries()
     budgets = [int(b) for b in args.budgets.split(",") if b]
