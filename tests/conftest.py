@@ -14,7 +14,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 # The suite runs on the CPU on every machine: with a GPU visible, `--device auto` would load bf16
 # there, and tolerances written for fp32 would fail on a user's GPU box for no fault of the code.
 # WORKBENCH_TEST_DEVICE=cuda keeps the GPU visible for the engine's GPU run (device_under_test.py).
-if os.environ.get("WORKBENCH_TEST_DEVICE", "cpu") == "cpu":
+from device_under_test import DEVICE  # noqa: E402  (tests/ is on sys.path: its conftest's folder)
+
+if DEVICE == "cpu":
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
 import pytest  # noqa: E402
