@@ -15,13 +15,15 @@
 #   bench8b   8B shape in 8-bit and 4-bit: the weights' memory and the engine's speed
 #   bench4b   4B shape, bf16: the engine and packed batches against the official way (MFU)
 #   live      a live edit's batches of 1..8 rows (tiny model): eager against CUDA graphs
-#   levers    0.6B shape: each engine lever on its own (shared head, overlap, token budget), a
-#             profile of one call, then the compiled forward on big batches (its compiles: minutes)
+#   levers    0.6B shape: each engine lever on its own (shared head, overlap, token budget) and a
+#             profile of one call
+#   compiled  0.6B shape, 512-token chunks: the compiled forward (bucketed shapes, CUDA graphs) and
+#             a fused one (dynamic shapes, no CUDA graphs) on big batches (their compiles: minutes)
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-gpu-results}
 shift || true
-steps=${*:-env bench06 gputests engine bench8b bench4b live levers}
+steps=${*:-env bench06 gputests engine bench8b bench4b live levers compiled}
 py=${PYTHON:-python3}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -52,7 +54,9 @@ for step in $steps; do
     bench4b) run bench4b 150 "$py" benchmarks/bench_engine.py --no-live-edit --shapes 4B --quantize none --methods engine,packed,official --workloads chunks,mixed \
         --pairs 128 --rounds 2 ;;
     live) run live 150 "$py" benchmarks/bench_engine.py --device cuda --live-batches ;;
-    levers) run levers 420 "$py" benchmarks/gpu_levers.py ;;
+    levers) run levers 300 "$py" benchmarks/gpu_levers.py --compiled "" ;;
+    compiled) run compiled 420 "$py" benchmarks/gpu_levers.py --workloads chunks --budgets "" --profile "" \
+        --compiled chunks ;;
     *) echo "unknown step $step" ;;
     esac
 done

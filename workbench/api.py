@@ -17,7 +17,7 @@ import math
 import threading
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .setup_file import Setup, SetupError, SetupSource, read_setup
@@ -81,7 +81,8 @@ class Reranker:
             from .session import Workbench
 
             try:
-                scorer = load_scorer(self.setup.load_options())
+                # A rerank call returns whole: no batch is scored early for a quick first row.
+                scorer = load_scorer(replace(self.setup.load_options(), quick_first_rows=False))
             except (ModelLoadError, ValueError) as e:
                 raise SetupError(f"cannot load the setup's model: {e}") from None
             if scorer.info.is_fallback:

@@ -5,6 +5,7 @@ Importing this module loads neither torch nor pydantic-settings: `workbench --he
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from typing import TYPE_CHECKING, NoReturn
 
@@ -107,11 +108,12 @@ def print_notices(recorder: RunRecorder) -> None:
 
 
 def load_scorer(options: LoadOptions):
-    """Load with progress on stderr; say loudly when the offline fallback stands in."""
+    """Load with progress on stderr; say loudly when the offline fallback stands in. A command
+    waits for each call's last batch, so none is scored early for a quick first row."""
     from .engine import loading
 
     try:
-        scorer = loading.load_scorer(options, lambda msg: typer.echo(msg, err=True))
+        scorer = loading.load_scorer(replace(options, quick_first_rows=False), lambda msg: typer.echo(msg, err=True))
     except loading.ModelLoadError as e:
         fail(str(e))
     if scorer.info.is_fallback:

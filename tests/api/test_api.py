@@ -49,6 +49,14 @@ def test_rerank_equals_workbench_score_for_the_same_setup_file(tiny_setup, tiny_
     assert sum(len(d["chunks"]) for d in cli["documents"]) > len(DOCS)  # chunking was on
 
 
+def test_a_rerank_call_scores_no_early_batch_for_a_quick_first_row(tiny_reranker):
+    """A call returns whole: every batch on a core of its own (throughput), as the commands do."""
+    scorer = tiny_reranker._loaded().ranker.scorer
+    assert not scorer.quick_first_batch
+    if scorer.device.type == "cpu":
+        assert any(c.endswith("no quick first batch (a batch command: throughput first)") for c in tiny_reranker.model.choices)
+
+
 def test_top_n_keeps_the_best_and_max_aggregate_reports_the_chunk_logit(tiny_reranker, tiny_setup):
     full = tiny_reranker.rerank(QUERY, DOCS)
     assert [h.rank for h in full] == [1, 2, 3, 4] and [h.score for h in full] == sorted((h.score for h in full), reverse=True)

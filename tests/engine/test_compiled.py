@@ -147,3 +147,25 @@ def test_a_compile_that_fails_scores_eagerly_with_one_warning(tiny_scorer, caplo
     warnings = [r for r in caplog.records if "compiled forward unavailable" in r.getMessage()]
     assert len(warnings) == 1 and "no C compiler found" in warnings[0].getMessage()
     assert not scorer.compile
+
+
+def test_a_new_shape_says_it_is_compiling_while_it_compiles(tiny_scorer):
+    """A first call of a shape takes seconds to minutes; the status line can say why (the app
+    reads `activity` while the batch runs). Seen from inside the compile itself."""
+    seen = []
+
+    def watching_backend(graph, example_inputs):
+        seen.append(scorer.activity())
+        return graph.forward
+
+    scorer = _scorer(tiny_scorer, watching_backend)
+    assert scorer.activity() is None
+    _logits(scorer)
+    named = {f"({rows} rows x {width} tokens)" for rows, width, _ in scorer._compiled.shapes}
+    assert len(seen) == len(named) == 2
+    assert all(s.startswith("compiling a new batch shape (") for s in seen)
+    assert {s[s.index("("): s.index(")") + 1] for s in seen} == named
+    assert scorer.activity() is None  # done: just scoring again
+    seen.clear()
+    _logits(scorer)  # the same shapes: nothing compiles, nothing is said
+    assert seen == [] and scorer.activity() is None

@@ -76,3 +76,19 @@ def test_compile_asked_of_the_offline_fallback_says_it_runs_eagerly():
     scorer = load_scorer(LoadOptions(offline=True, compile=True))
     assert scorer.info.is_fallback
     assert "compile asked for: the offline fallback runs eagerly" in scorer.info.choices
+
+
+def test_batch_commands_score_no_early_batch_for_a_quick_first_row(tiny_model_dir, tiny_scorer):
+    """The app (loading's default) scores a call's smallest batch first, on every core, to show rows
+    at once; a command waits for the whole call anyway, so it keeps every batch on a core of its
+    own (test_passes_per_core.py) and the model's details say so."""
+    from workbench.cli_common import load_scorer as load_for_a_command
+
+    command = load_for_a_command(load_options(model=str(tiny_model_dir)))
+    assert not command.quick_first_batch
+    assert tiny_scorer.quick_first_batch == (tiny_scorer.device.type == "cpu")
+    if tiny_scorer.device.type == "cpu":
+        assert any(c.endswith("so the first rows come at once") for c in tiny_scorer.info.choices)
+        assert any(c.endswith("no quick first batch (a batch command: throughput first)") for c in command.info.choices)
+    # The schedule changes no score: both share the score cache.
+    assert command.info.fingerprint() == tiny_scorer.info.fingerprint()

@@ -74,7 +74,12 @@ def sharing(tiny_scorer, monkeypatch):
 
 
 def test_a_cpu_shares_the_head_and_a_gpu_scores_whole_prompts(tiny_scorer):
-    assert tiny_scorer.share_prefix == (tiny_scorer.device.type == "cpu")
+    """And the model's details say which (one function decides both)."""
+    cpu = tiny_scorer.device.type == "cpu"
+    assert tiny_scorer.share_prefix == cpu
+    said = " ".join(tiny_scorer.info.choices)
+    assert ("prompt head (system text, instruction, query) computed once per call" in said) == cpu
+    assert ("whole prompts on a GPU" in said) == (not cpu)
 
 
 def test_the_head_is_really_shared(tiny_scorer, heads, sharing):

@@ -457,3 +457,34 @@ async def test_help_and_command_palette(make_app):
         await wait_for(pilot, lambda: app.session.generation > generation, what="the palette's rerun")
         await wait_ranked(pilot)
         assert app.session.result.stats.cached == app.session.result.stats.pairs  # unchanged pairs: all from cache
+
+
+async def test_a_compile_is_said_while_it_runs(make_app, tiny_scorer):
+    """With --compile the first batch of a shape stands still for seconds to minutes: the run
+    line says it is compiling, then the ranking arrives as usual."""
+    import threading
+
+    import torch
+
+    from workbench.engine.reranker import Qwen3Reranker
+
+    release = threading.Event()
+
+    def slow_backend(graph, example_inputs):
+        release.wait(20)  # a compile that takes until the test has read the screen
+        return graph.forward
+
+    scorer = Qwen3Reranker(tiny_scorer.model, tiny_scorer.tokenizer, tiny_scorer.info)
+    scorer.compile, scorer.compile_backend = True, slow_backend
+    app = make_app(scorer=scorer, query="grind size")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "compiling a new batch shape" in run_message(app),
+                           what="the run line saying it compiles")
+            assert run_message(app).startswith("Scoring… compiling")
+            release.set()
+            await wait_ranked(pilot, "grind size")
+            assert "Ranked 3 documents" in run_message(app) and scorer.compile_off_reason is None
+    finally:
+        release.set()
+        torch._dynamo.reset()

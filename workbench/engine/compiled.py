@@ -86,6 +86,9 @@ class CompiledForward:
         # CUDA graphs need inductor; they are the point of compiling on a GPU (launch overhead).
         self.cuda_graphs = device.type == "cuda" and backend == "inductor"
         self.shapes: set[tuple[int, int, int]] = set()  # (rows, width, head tokens) seen
+        # The shape whose first call runs now (rows, width), None otherwise: read from another
+        # thread, so a status line can say why this batch takes seconds to minutes.
+        self.compiling: tuple[int, int] | None = None
         self._compiled = torch.compile(
             self._last_hidden, backend=backend, mode="reduce-overhead" if self.cuda_graphs else None, dynamic=False
         )
@@ -95,11 +98,17 @@ class CompiledForward:
         n_rows, width = bucket_shape(len(rows), max(len(r) for r in rows))
         ids, last = pad_rows(rows, self.pad_id, n_rows, width)
         extra = head.forward_kwargs(n_rows) if head is not None else {}
-        self.shapes.add((n_rows, width, head.length if head is not None else 0))
+        shape = (n_rows, width, head.length if head is not None else 0)
+        if shape not in self.shapes:
+            self.compiling = (n_rows, width)
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
-        with torch._dynamo.config.patch(**{_LIMIT: MAX_SHAPES}):
-            hidden = self._compiled(to_device(ids, self.device), to_device(last, self.device), extra)
+        try:
+            with torch._dynamo.config.patch(**{_LIMIT: MAX_SHAPES}):
+                hidden = self._compiled(to_device(ids, self.device), to_device(last, self.device), extra)
+        finally:
+            self.compiling = None
+        self.shapes.add(shape)
         # A CUDA graph's outputs are overwritten by its next replay: keep a copy of ours.
         return hidden[: len(rows)].clone() if self.cuda_graphs else hidden[: len(rows)]
 

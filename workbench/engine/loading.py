@@ -54,6 +54,9 @@ class LoadOptions:
     # torch.compile over bucketed shapes, CUDA graphs on a GPU (compiled.py): off unless asked, as
     # every new shape costs a compile the first time it is seen.
     compile: bool = False
+    # A call's smallest batch first, on every core, so a live view shows rows at once (reranker.py,
+    # schedule_for). Batch commands and the Python API turn it off: they wait for the whole call.
+    quick_first_rows: bool = True
     revision: str | None = None
     offline: bool = False  # never try the network (HF_HUB_OFFLINE=1 has the same effect)
     # Rerank servers to score through instead of a local model; `model` then names the tokenizer.
@@ -172,7 +175,7 @@ def load_fallback(options: LoadOptions, reason: str) -> Scorer:
 def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .reranker import Qwen3Reranker
+    from .reranker import Qwen3Reranker, schedule_for
 
     device, device_why = resolve_device(options.device)
     dtype, dtype_why = resolve_dtype(options.dtype, device)
@@ -202,10 +205,13 @@ def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
         revision=revision,
         max_length=options.max_length,
         attn_implementation=getattr(model.config, "_attn_implementation", None),
-        choices=(device_why, dtype_why) + ((compile_choice(device),) if options.compile else ()),
+        choices=(device_why, dtype_why) + ((compile_choice(device),) if options.compile else ()) + schedule_for(
+            device, quick_first_rows=options.quick_first_rows, quantized=options.quantize != "none",
+            compiled=options.compile).reasons,
     )
     try:
-        scorer = Qwen3Reranker(model, tokenizer, info, token_budget=options.batch_tokens)
+        scorer = Qwen3Reranker(model, tokenizer, info, token_budget=options.batch_tokens,
+                               quick_first_rows=options.quick_first_rows)
     except ValueError as e:
         raise ModelLoadError(f"{name} does not look like a Qwen3 reranker: {e}") from e
     scorer.compile = options.compile

@@ -6,7 +6,7 @@ Same numbers as the official snippet, less work:
 - on a CPU, the prompt head every pair shares (system text, instruction, query) is run once per
   call (shared_prefix.py), each batch then runs only its documents; if the installed transformers
   cannot do that, pairs are scored whole, with one warning. A GPU scores whole prompts: there the
-  cache and the mask it needs cost more than the head's tokens (measured, see __init__);
+  cache and the mask it needs cost more than the head's tokens (measured, see schedule_for);
 - the backbone only (no KV cache kept), then the hidden state of each row's last real token times
   the two head rows for "yes" and "no" — the official way computes B x L x 151669 logits and
   keeps two;
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
 
 import torch
 
@@ -51,6 +52,43 @@ from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch, ScoringError
 from .types import ModelInfo, Prompt, sigmoid
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """How the reranker lays out its work on a device: decided here, once, so the scorer's
+    defaults and the reasons the model's details show cannot disagree."""
+
+    share_prefix: bool  # the prompt head every pair shares runs once per call
+    overlap: bool  # batch k+1 is launched before batch k is read back (overlap.py)
+    quick_first_batch: bool  # a call's smallest batch first, on every thread
+    reasons: tuple[str, ...]  # for ModelInfo.choices
+
+
+def schedule_for(device_type: str, *, quick_first_rows: bool = True, quantized: bool = False,
+                 compiled: bool = False) -> Schedule:
+    """The schedule for a device. `quick_first_rows`: whether a call's first rows should come as
+    soon as possible (a live view), rather than every batch on a core of its own (batch commands:
+    the quick first batch cost a 16-pair CPU call 0.8-2.7% of its throughput, a 32-pair call
+    nothing measurable: benchmarks/first_rows.py)."""
+    if device_type == "cuda":
+        # With the head shared, each batch would attend to a cache through an explicit mask (no
+        # purely causal kernel) and copy the cache in every layer: on an H200 (0.6B shape, bf16,
+        # 256 pairs, benchmarks/gpu_levers.py) whole prompts ran x1.16 (512-token chunks) and
+        # x1.23 (32..2048 tokens) as fast, at a sixth of the peak memory.
+        return Schedule(share_prefix=False, overlap=True, quick_first_batch=False, reasons=(
+            "whole prompts on a GPU: sharing the prompt head would need a masked attention kernel and "
+            "a cache copy in every layer (whole prompts x1.16-1.23 as fast on an H200)",
+            "batch k+1 queued on the GPU before batch k is read back"))
+    # On a CPU every token costs its compute. The forward pass is synchronous there: holding a
+    # batch back would only delay the first rows, so no overlap.
+    reasons = ["prompt head (system text, instruction, query) computed once per call and kept for "
+               "the next under the same query"]
+    if not (quantized or compiled):
+        reasons.append("batches one per core, each single-threaded, when a call has a batch for every core"
+                       + ("; the smallest first, on every core, so the first rows come at once"
+                          if quick_first_rows else "; no quick first batch (a batch command: throughput first)"))
+    return Schedule(share_prefix=True, overlap=False, quick_first_batch=quick_first_rows, reasons=tuple(reasons))
+
+
 class Qwen3Reranker(Scorer):
     def __init__(
         self,
@@ -59,9 +97,10 @@ class Qwen3Reranker(Scorer):
         info: ModelInfo,
         token_budget: int | None = None,
         yes_no_pad_ids: tuple[int, int, int] | None = None,
+        quick_first_rows: bool = True,
     ):
         """`tokenizer` may be None when prompts arrive as ids (benchmarks); then the yes, no and
-        pad ids must be given."""
+        pad ids must be given. `quick_first_rows`: see schedule_for."""
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.info = info
@@ -71,12 +110,8 @@ class Qwen3Reranker(Scorer):
         self.token_budget = token_budget or default_token_budget(self.device, config)
         self.padding_allowance = default_padding_allowance(self.device, config)
         self.sharing_off_reason: str | None = None
-        # The head all pairs share runs once on a CPU, where every token costs its compute. On a GPU
-        # each batch would then attend to a cache through an explicit mask (no purely causal
-        # kernel) and copy the cache in every layer: on an H200 (0.6B shape, bf16, 256 pairs,
-        # benchmarks/gpu_levers.py) whole prompts ran x1.16 (512-token chunks) and x1.23 (32..2048
-        # tokens) as fast, at a sixth of the peak memory. Off after a library failure, too.
-        self.share_prefix = self.device.type != "cuda"
+        schedule = schedule_for(self.device.type, quick_first_rows=quick_first_rows)
+        self.share_prefix = schedule.share_prefix  # off after a library failure, too
         self.packing = False
         self.pack_tokens = DEFAULT_PACK_TOKENS
         self.compile = False
@@ -84,13 +119,10 @@ class Qwen3Reranker(Scorer):
         self.compile_off_reason: str | None = None
         self._compiled: CompiledForward | None = None
         self._last_head: tuple[tuple[int, ...], SharedPrefix] | None = None  # (its ids, its cache)
-        # Launch batch k+1 before reading batch k back (overlap.py). Only on a GPU: on a CPU the
-        # forward pass is synchronous, and holding a batch back would only delay the first rows.
-        self.overlap = self.device.type == "cuda"
-        # On a CPU, several batches at once, one per core, each single-threaded (core_pool.py),
-        # the smallest first on every thread (the first rows at once).
+        self.overlap = schedule.overlap
+        # On a CPU, several batches at once, one per core, each single-threaded (core_pool.py).
         self.pass_per_core = True
-        self.quick_first_batch = True
+        self.quick_first_batch = schedule.quick_first_batch
         if yes_no_pad_ids is None:
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
@@ -287,6 +319,15 @@ class Qwen3Reranker(Scorer):
         extra = head.forward_kwargs(len(rows)) if head is not None else {}
         hidden = self.backbone(input_ids=to_device(ids, self.device), use_cache=False, **extra).last_hidden_state
         return hidden[torch.arange(len(rows), device=self.device), to_device(last, self.device)]
+
+    def activity(self) -> str | None:
+        compiled = self._compiled
+        shape = compiled.compiling if compiled is not None else None
+        if shape is None:
+            return None
+        # Short: the run line shares 80 columns with a progress bar. Seconds to minutes, once per
+        # shape, is said in the model's details (loading.compile_choice).
+        return f"compiling a new batch shape ({shape[0]} rows x {shape[1]} tokens), once per shape"
 
     def _compiled_forward(self) -> CompiledForward:
         if self._compiled is None or self._compiled.backend != (self.compile_backend or "inductor"):

@@ -61,6 +61,11 @@ class Scorer(ABC):
         """Tokens the model runs to score `prompts` in one call (what tokens/s should count)."""
         return sum(p.tokens for p in prompts)
 
+    def activity(self) -> str | None:
+        """What the scorer is busy with besides scoring, when that makes a batch slow (a compile),
+        for a status line; called from any thread. None: just scoring."""
+        return None
+
     def decode(self, prompt: Prompt) -> str:
         return self.tokenizer.decode(list(prompt.ids), skip_special_tokens=False)
 

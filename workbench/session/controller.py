@@ -80,6 +80,13 @@ class Workbench:
             notes.append(f"shared prompt head off, scoring whole prompts: {scorer.sharing_off_reason}")
         return notes
 
+    def scorer_activity(self) -> str | None:
+        """What makes the running batch slow besides scoring (a compile), or None; any thread."""
+        try:  # a status line, never worth a failure
+            return self.ranker.scorer.activity() if self.ranker is not None else None
+        except Exception:  # noqa: BLE001
+            return None
+
     def memory_in_use(self) -> int | None:
         try:  # a figure for the status bar, never worth a failure
             return self.ranker.scorer.memory_in_use() if self.ranker is not None else None

@@ -82,6 +82,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self._debounce: Timer | None = None
         self.typing_pause = TypingPause(config.debounce_s)  # adaptive unless a pause was set
         self._score_worker: Worker | None = None
+        self._compile_watch: Timer | None = None
         self.last_edit_at: float | None = None  # perf_counter() marks, read by benchmarks/ui_latency.py
         self.timeline: dict[str, float] = {}
 
@@ -177,7 +178,22 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
                 title="Offline fallback in use", severity="warning", timeout=15,
             )
         self.say("Model ready.")
+        self.watch_compiles(message.scorer)
         self.start_run()
+
+    def watch_compiles(self, scorer: Scorer) -> None:
+        """With --compile a new batch shape's first call takes seconds to minutes: say so while it
+        runs, rather than a progress count that stands still. The scorer tells from its thread;
+        looked at twice a second, and only for a model that compiles."""
+        if self._compile_watch is not None:
+            self._compile_watch.stop()
+            self._compile_watch = None
+        if getattr(scorer, "compile", False):
+            self._compile_watch = self.set_interval(0.5, self._say_scorer_activity)
+
+    def _say_scorer_activity(self) -> None:
+        if self.session.running and (note := self.session.scorer_activity()):
+            self.say(f"Scoring… {note}", scoring=True)
 
     # -- edits: widgets report their values, the session takes them ---------------------------
 
