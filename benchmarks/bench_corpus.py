@@ -7,6 +7,7 @@ child's peak RSS for each backend configuration.
     python benchmarks/bench_corpus.py 10000 --model DIR --backend http://127.0.0.1:8000 --backend http://127.0.0.1:8001
     python benchmarks/bench_corpus.py 1000 --pipeline --rounds 3   # serial vs pipelined tokenisation
     python benchmarks/bench_corpus.py 1000 --pipeline --simulate-gpu 300000   # ...with a GPU-fast model
+    python benchmarks/bench_corpus.py 2000 --pipeline --shape 0.6B --device cuda   # ...on a GPU
 
 With --backend: the local model, then the first server alone, then all servers together (the
 remote backend splits batches across them); --model then names the tokenizer. The rates are the
@@ -81,6 +82,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1, help="Queries scored against every document (default 1)")
     parser.add_argument("--words", type=int, default=40, help="Mean words per document (default 40)")
     parser.add_argument("--model", help="Hub id or directory (default: a tiny random Qwen3 reranker built here)")
+    parser.add_argument("--shape", help="Instead of --model: random weights in a real shape (0.6B, 4B, 8B), built "
+                        "here in bf16 (on the GPU with --device cuda); speed does not depend on weight values")
     parser.add_argument("--backend", action="append", default=[], metavar="URL",
                         help="A rerank server (repeatable): compares local, the first server, all servers")
     parser.add_argument("--no-local", action="store_true", help="With --backend: skip the local model")
@@ -92,7 +95,13 @@ def main() -> None:
     args, args.extra = parser.parse_known_args()  # other flags go to `workbench score` (--device cuda...)
     with tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp:
         folder = Path(tmp)
-        if args.model is None:
+        if args.shape:
+            sys.path.insert(0, str(ROOT / "benchmarks"))
+            from bench_engine import save_shape
+
+            device = "cuda" if "cuda" in " ".join(args.extra) else "cpu"
+            args.model = str(save_shape(args.shape, None, "bfloat16", folder / args.shape, device))
+        elif args.model is None:
             from workbench.testing.tiny_qwen import save_tiny_qwen3_reranker
 
             args.model = str(save_tiny_qwen3_reranker(folder / "tiny-model"))

@@ -17,13 +17,15 @@
 #   live      a live edit's batches of 1..8 rows (tiny model): eager against CUDA graphs
 #   levers    0.6B shape: each engine lever on its own (shared head, overlap, token budget) and a
 #             profile of one call
+#   pipeline  0.6B shape: a corpus job and sample_data's first ranking with tokenising on a thread
+#             beside the GPU (the CUDA default) against serial, pairs/s and time to first scores
 #   compiled  0.6B shape, 512-token chunks: the compiled forward (bucketed shapes, CUDA graphs) and
 #             a fused one (dynamic shapes, no CUDA graphs) on big batches (their compiles: minutes)
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-gpu-results}
 shift || true
-steps=${*:-env bench06 gputests engine bench8b bench4b live levers compiled}
+steps=${*:-env bench06 gputests engine bench8b bench4b live levers pipeline compiled}
 py=${PYTHON:-python3}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -55,6 +57,7 @@ for step in $steps; do
         --pairs 128 --rounds 2 ;;
     live) run live 150 "$py" benchmarks/bench_engine.py --device cuda --live-batches ;;
     levers) run levers 300 "$py" benchmarks/gpu_levers.py --compiled "" ;;
+    pipeline) run pipeline 240 "$py" benchmarks/bench_corpus.py 2000 --pipeline --rounds 3 --shape 0.6B --device cuda ;;
     compiled) run compiled 420 "$py" benchmarks/gpu_levers.py --workloads chunks --budgets "" --profile "" \
         --compiled chunks ;;
     *) echo "unknown step $step" ;;
