@@ -178,10 +178,10 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
                 title="Offline fallback in use", severity="warning", timeout=15,
             )
         self.say("Model ready.")
-        self.watch_compiles(message.scorer)
+        self.follow_compiles(message.scorer)
         self.start_run()
 
-    def watch_compiles(self, scorer: Scorer) -> None:
+    def follow_compiles(self, scorer: Scorer) -> None:
         """With --compile a new batch shape's first call takes seconds to minutes: say so while it
         runs, rather than a progress count that stands still. The scorer tells from its thread;
         looked at twice a second, and only for a model that compiles."""
