@@ -21,11 +21,14 @@
 #             beside the GPU (the CUDA default) against serial, pairs/s and time to first scores
 #   compiled  0.6B shape, 512-token chunks: the compiled forward (bucketed shapes, CUDA graphs) and
 #             a fused one (dynamic shapes, no CUDA graphs) on big batches (their compiles: minutes)
+#   cpu       the box's CPU cores, GPU hidden (a many-core CPU: 16 on the lent machines): passes one
+#             per core against one multi-threaded pass, and the engine against its peers, 8 layers
+#             of the 0.6B shape in fp32, 32 pairs
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-gpu-results}
 shift || true
-steps=${*:-env bench06 gputests engine bench8b bench4b live levers pipeline compiled}
+steps=${*:-env bench06 gputests engine bench8b bench4b live levers pipeline compiled cpu}
 py=${PYTHON:-python3}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -60,6 +63,8 @@ for step in $steps; do
     pipeline) run pipeline 240 "$py" benchmarks/bench_corpus.py 2000 --pipeline --rounds 3 --shape 0.6B --device cuda ;;
     compiled) run compiled 420 "$py" benchmarks/gpu_levers.py --workloads chunks --budgets "" --profile "" \
         --compiled chunks ;;
+    cpu) run cpu 300 env CUDA_VISIBLE_DEVICES= bash -c "$py benchmarks/core_scaling.py && $py benchmarks/bench_engine.py \
+        --device cpu --dtype fp32 --shapes 0.6B --layers 8 --pairs 32 --rounds 2 --no-live-edit --methods engine,onepass,official,st" ;;
     *) echo "unknown step $step" ;;
     esac
 done
