@@ -200,6 +200,10 @@ def test_the_chosen_precision_and_why_are_shown_with_the_model(bf16_fallback):
     assert any("bf16" in line for line in bf16_fallback.info.choices)
     fp16 = load("fp16")  # no fp16 path: runs fp32 and says so, never a silent mismatch
     assert fp16.info.dtype == "fp32" and any("no fp16" in line for line in fp16.info.choices)
+    # How it runs on a CPU is said too: bf16 in passes one per core, fp32 in one pass per batch.
+    per_core = "chunks embedded in passes of at most 1,024 tokens, one per core"
+    assert any(line.startswith(per_core) for line in bf16_fallback.info.choices)
+    assert not any(line.startswith(per_core) for line in fp16.info.choices)
 
 
 # --- bf16 on the CPU: pieces of a batch embedded on a core each ---------------------------------

@@ -108,6 +108,13 @@ class EmbeddingFallback(Scorer):
         read_long_words_in_pieces(self.tokenizer)
         self.model = AutoModel.from_pretrained(path, use_safetensors=True).to(device).eval()
         self.device = torch.device(device)
+        self._bf16 = dtype == "bf16"
+        # Pieces, each on a core of its own, pay off on the CPU; a GPU wants whole batches. The
+        # fp32 path stays as it was (one multi-threaded pass per batch): the reference to compare.
+        self._pieces = self._bf16 and self.device.type == "cpu" and PIECE_TOKENS > 0
+        if self._pieces:
+            choices = (*choices, f"chunks embedded in passes of at most {PIECE_TOKENS:,} tokens, one per core, "
+                                 "each single-threaded, the next batch queued behind")
         self.info = ModelInfo(
             model_id=FALLBACK_NAME,
             kind="embedding-fallback",
@@ -121,14 +128,10 @@ class EmbeddingFallback(Scorer):
         # Autocast picks bf16 per op: norms and residual sums keep fp32 range, and the pooled
         # embedding is fp32, so cosines are not rounded to bf16 (no ties from it). The Linear
         # weights are cast once here, to the very values autocast would cast them to on every call.
-        self._bf16 = dtype == "bf16"
         if self._bf16:
             for module in self.model.modules():
                 if isinstance(module, torch.nn.Linear):
                     module.to(torch.bfloat16)
-        # Pieces, each on a core of its own, pay off on the CPU; a GPU wants whole batches. The
-        # fp32 path stays as it was (one multi-threaded pass per batch): the reference to compare.
-        self._pieces = self._bf16 and self.device.type == "cpu" and PIECE_TOKENS > 0
         self._query_cache: dict[tuple[int, ...], torch.Tensor] = {}
         # Chunk embeddings do not depend on the query: keep them, so typing re-embeds only the
         # query and a new ranking is instant after the first.
