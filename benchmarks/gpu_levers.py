@@ -129,13 +129,7 @@ def main() -> None:
               f"{time.perf_counter() - start:.3f} s")
         for fn in methods.values():
             fn(texts[:4])  # warm-up
-        timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
-        base = timings["engine"]
-        print(f"{'variant':14} {'pairs/s':>9} {'tokens/s':>10} {'x engine':>9} {'peak MiB':>9}  max |d logit| vs engine")
-        for name, t in timings.items():
-            gap = (t.logits - base.logits).abs().max().item()
-            print(f"{name:14} {len(texts) / t.median:9.1f} {tokens / t.median:10.0f} {base.median / t.median:9.2f} "
-                  f"{t.peak_bytes / 2**20:9.0f}  {gap:.1e}", flush=True)
+        timed(methods, texts, tokens, args)
         for name in filter(None, args.profile.split(",")):
             try:
                 profile(name, methods[name], texts, args.device, args.profile_rows)
@@ -145,6 +139,17 @@ def main() -> None:
     # Last: its compiles take the longest, and the figures above do not wait for them.
     for wl in filter(None, args.compiled.split(",")):
         timed_compiled(scorer, methods["engine"], workloads[wl], wl, args)
+
+
+def timed(methods: dict, texts, tokens: int, args) -> None:
+    """The methods alternated over rounds on `texts`; one line each, against the engine."""
+    timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
+    base = timings["engine"]
+    print(f"{'variant':14} {'pairs/s':>9} {'tokens/s':>10} {'x engine':>9} {'peak MiB':>9}  max |d logit| vs engine")
+    for name, t in timings.items():
+        gap = (t.logits - base.logits).abs().max().item()
+        print(f"{name:14} {len(texts) / t.median:9.1f} {tokens / t.median:10.0f} {base.median / t.median:9.2f} "
+              f"{t.peak_bytes / 2**20:9.0f}  {gap:.1e}", flush=True)
 
 
 def timed_compiled(scorer, engine, texts, workload: str, args) -> None:
@@ -174,12 +179,7 @@ def timed_compiled(scorer, engine, texts, workload: str, args) -> None:
             state = "dynamic shapes"
         print(f"\n## {workload}: {name} warm-up (its compiles) {time.perf_counter() - start:.1f} s, {state}", flush=True)
         methods[name] = score
-    timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
-    base = timings["engine"]
-    for name, t in timings.items():
-        gap = (t.logits - base.logits).abs().max().item()
-        print(f"{name} {len(texts) / t.median:.1f} pairs/s: x{base.median / t.median:.2f} the engine's, "
-              f"peak {t.peak_bytes / 2**20:.0f} MiB, max |d logit| {gap:.1e}", flush=True)
+    timed(methods, texts, sum(p.tokens for p in scorer.build_prompts(INSTRUCTION, QUERY, texts)), args)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,13 @@ class Schedule:
     reasons: tuple[str, ...]  # for ModelInfo.choices
 
 
+def passes_per_core(device_type: str, *, quantized: bool, compiled: bool, packing: bool = False) -> bool:
+    """Whether batches may run one per core, each single-threaded (core_pool.py): on a CPU, for the
+    plain eager model. A GPU, compiled graphs, packed rows and quantised kernels keep one pass at a
+    time."""
+    return device_type == "cpu" and not (quantized or compiled or packing)
+
+
 def schedule_for(device_type: str, *, quick_first_rows: bool = True, quantized: bool = False,
                  compiled: bool = False) -> Schedule:
     """The schedule for a device. `quick_first_rows`: whether a call's first rows should come as
@@ -82,7 +89,7 @@ def schedule_for(device_type: str, *, quick_first_rows: bool = True, quantized: 
     # batch back would only delay the first rows, so no overlap.
     reasons = ["prompt head (system text, instruction, query) computed once per call and kept for "
                "the next under the same query"]
-    if not (quantized or compiled):
+    if passes_per_core(device_type, quantized=quantized, compiled=compiled):
         reasons.append("batches one per core, each single-threaded, when a call has a batch for every core"
                        + ("; the smallest first, on every core, so the first rows come at once"
                           if quick_first_rows else "; no quick first batch (a batch command: throughput first)"))
@@ -204,11 +211,10 @@ class Qwen3Reranker(Scorer):
         return launch(cores, forward)
 
     def _cores(self) -> int:
-        """Batches scored at once, each single-threaded on a core of its own (core_pool.py): as many
-        as torch has threads, on a CPU, for the plain eager model. A GPU, compiled graphs, packed
-        rows and quantised kernels keep one pass at a time."""
-        if (not self.pass_per_core or self.device.type != "cpu" or self.compile or self.packing
-                or self.info.quantization != "none"):
+        """Batches scored at once, each single-threaded on a core of its own: as many as torch has
+        threads, where passes_per_core allows."""
+        if not (self.pass_per_core and passes_per_core(self.device.type, quantized=self.info.quantization != "none",
+                                                       compiled=self.compile, packing=self.packing)):
             return 1
         return torch.get_num_threads()
 
