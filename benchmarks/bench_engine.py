@@ -20,6 +20,9 @@ Methods alternate over --rounds; the median round is reported.
 on a GPU). It is warmed up over the workload's shapes before timing; the warm-up (the compiles)
 is printed on its own line. `onepass` is the engine running one multi-threaded pass at a time
 instead of one single-threaded pass per core (core_pool.py; on a GPU the two are the same).
+`engine` runs as the batch commands and the Python API load it (whole calls); `live` as the app
+does, the call's smallest batch first on every thread so its first rows come at once
+(benchmarks/first_rows.py measures what that buys).
 
 Needs torch, transformers, sentence-transformers (and bitsandbytes + accelerate for 8bit/4bit).
 Ratios are what to compare across machines; absolute figures of a shared machine are noisy.
@@ -65,8 +68,10 @@ def load_methods(model_dir: Path, args, quant: str):
     from workbench.engine.loading import LoadOptions, load_scorer, quantization_config
     from workbench.engine.reranker import Qwen3Reranker
 
+    # As `workbench score` and the Python API load it: whole calls, no early batch for a quick
+    # first row (`live` below is the app's schedule).
     options = LoadOptions(model=str(model_dir), device=args.device, dtype=args.dtype, quantize=quant,
-                          batch_tokens=args.batch_tokens)
+                          batch_tokens=args.batch_tokens, quick_first_rows=False)
     scorer = load_scorer(options)
     weights = torch.cuda.memory_allocated() if args.device == "cuda" else None
     chosen = args.methods.split(",")
@@ -84,6 +89,8 @@ def load_methods(model_dir: Path, args, quant: str):
     compiled.compile = True
     onepass = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens)
     onepass.pass_per_core = False  # one multi-threaded pass at a time (core_pool.py)
+    live = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens,
+                         quick_first_rows=True)  # the app's: a call's smallest batch first, on every thread
 
     def ours(engine):
         def score(texts):
@@ -96,6 +103,7 @@ def load_methods(model_dir: Path, args, quant: str):
         "packed": ours(packed),
         "compiled": ours(compiled),
         "onepass": ours(onepass),
+        "live": ours(live),
         "official": lambda texts: official_logits(scorer.model, scorer.tokenizer, INSTRUCTION, QUERY, texts,
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
@@ -136,7 +144,8 @@ def main() -> None:
     ap.add_argument("--st-batch", type=int, default=32 if gpu else 4, help="CrossEncoder.predict batch size")
     ap.add_argument("--methods", default="engine,packed,official,st" if gpu else "engine,official,st",
                     help="engine, packed (the engine with packed batches), compiled (torch.compile), "
-                         "onepass (the engine, one multi-threaded pass at a time), official, st")
+                         "onepass (the engine, one multi-threaded pass at a time), live (the engine as the app runs it: "
+                         "the smallest batch first, on every thread), official, st")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-tokens", type=int, help="the engine's tokens per forward pass (default: by device)")
     ap.add_argument("--peak-tflops", type=float, help="the device's dense peak for MFU (default: known GPUs)")

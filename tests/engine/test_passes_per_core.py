@@ -147,3 +147,30 @@ def test_without_the_quick_first_batch_every_batch_runs_on_a_core_of_its_own(tin
     want = {(c.doc_id, c.chunk.index): c.logit for c in quick.ranked_chunks()}
     got = {(c.doc_id, c.chunk.index): c.logit for c in whole.ranked_chunks()}
     assert list(got.values()) == pytest.approx([want[k] for k in got], abs=1e-5)
+
+
+def test_the_costliest_batches_start_first_so_the_cores_finish_together(tiny_scorer, two_threads, monkeypatch):
+    """Each core takes the next batch as it frees up. Longest rows first would start a batch of
+    several short rows last, costlier than the single long rows before it, and the other core
+    would wait for it; costliest first, the last batches to start are the cheapest."""
+    launched = []
+    launch = tiny_scorer._launch
+
+    def watched(rows, head, cores):
+        launched.append((len(rows), max(map(len, rows))))
+        return launch(rows, head, cores)
+
+    monkeypatch.setattr(tiny_scorer, "_launch", watched)
+    tiny_scorer.quick_first_batch, tiny_scorer.token_budget, old = False, 2 * 200, tiny_scorer.token_budget
+    try:
+        # Two long documents (130 tokens after the shared head) that fill a core's pass alone,
+        # five short ones (35) that share one: 175 tokens, the costliest pass.
+        texts = [f"Note {i}. {text}" for i, text in enumerate([TEXT * 2] * 2 + [TEXT[:100]] * 5)]
+        scored = [pair for batch in tiny_scorer.score_prompts(tiny_scorer.build_prompts(INSTR, QUERY, texts))
+                  for pair in batch]
+    finally:
+        tiny_scorer.quick_first_batch, tiny_scorer.token_budget = True, old
+    assert sorted(i for i, _ in scored) == list(range(7))
+    costs = [rows * width for rows, width in launched]
+    assert launched[0][0] > 1 and launched[0][1] < max(width for _, width in launched)  # short rows, yet first
+    assert costs == sorted(costs, reverse=True)

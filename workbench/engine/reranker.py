@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .batching import default_padding_allowance, default_token_budget, plan_batches, spread
+from .batching import costliest_first, default_padding_allowance, default_token_budget, plan_batches, spread
 from .compiled import CompiledForward, compile_failure, head_length, log as compiled_log, pad_rows
 from .core_pool import launch
 from .overlap import Readback, to_device
@@ -274,22 +274,24 @@ class Qwen3Reranker(Scorer):
     def _replan(self, pending: list[list[int]], lengths: Sequence[int], cores: int) -> list[list[int]]:
         rest = [i for b in pending for i in b]
         plan = self._plan([lengths[i] for i in rest], cores)
-        return [[rest[j] for j in b] for b in plan]
+        plan = [[rest[j] for j in b] for b in plan]
+        return costliest_first(plan, lengths) if cores > 1 else plan
 
     def _plan_passes(self, lengths: Sequence[int]) -> tuple[int, list[list[int]]]:
         """Passes at once and the batches: one per core when there is a batch for every core, else
         one pass at a time on every thread (a live edit's single pair would run on one core).
         Per core, the smallest batch goes first, to run on every thread (score_prompts) so a run
         shows rows at once; the rest are split to a multiple of the cores (equal batches would
-        otherwise leave a core idle for the last one)."""
+        otherwise leave a core idle for the last one) and run costliest first."""
         cores = self._cores()
         if cores > 1:
             plan = self._plan(lengths, cores)
             if len(plan) >= cores:
+                first = []
                 if self.quick_first_batch:
-                    first = plan.pop(min(range(len(plan)), key=lambda k: len(plan[k]) * lengths[plan[k][0]]))
-                    plan = [first, *spread(plan, -(-len(plan) // cores) * cores)]
-                return cores, plan
+                    first = [plan.pop(min(range(len(plan)), key=lambda k: len(plan[k]) * lengths[plan[k][0]]))]
+                    plan = spread(plan, -(-len(plan) // cores) * cores)
+                return cores, first + costliest_first(plan, lengths)
         return 1, self._plan(lengths)
 
     def _plan(self, lengths: Sequence[int], cores: int = 1) -> list[list[int]]:
