@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -107,6 +108,27 @@ def test_locked_fresh_database_cannot_be_created_clear_error(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_new_database_opens_once_another_process_lets_go_of_its_lock(tmp_path):
+    # SQLite refuses the switch to WAL at once, without waiting, while another connection holds
+    # a lock: two processes creating one database together (the app and a script started at
+    # once) made one of them fail with "locked" although it was to wait up to its busy timeout.
+    path = tmp_path / "w.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.5, lambda: holder.execute("ROLLBACK"))
+    release.start()
+    try:
+        started = time.monotonic()
+        store = open_store(path, busy_timeout=10)
+        waited = time.monotonic() - started
+    finally:
+        release.join()
+        holder.close()
+    assert 0.4 < waited < 10
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
 
 
 KILLED_CHILD = textwrap.dedent(

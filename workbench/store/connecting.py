@@ -12,10 +12,16 @@ _DAMAGE_MARKERS = ("file is not a database", "malformed", "disk image", "file is
 _BUSY_MARKERS = ("database is locked", "database is busy", "database table is locked")
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether `exc` says another connection holds a lock this one needs."""
+    lowered = str(exc).lower()
+    return any(marker in lowered for marker in _BUSY_MARKERS)
+
+
 def translate_error(exc: sqlite3.Error, path: Path, busy_timeout: float) -> StoreError:
     message = str(exc)
     lowered = message.lower()
-    if any(marker in lowered for marker in _BUSY_MARKERS):
+    if is_busy(exc):
         return StoreBusyError(
             f"database {path} is locked by another process; waited {busy_timeout:g} s"
         )

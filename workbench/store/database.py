@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from workbench.paths import default_db_path, make_private_dirs
-from workbench.store.connecting import connect_readonly, connect_readwrite, translate_error
+from workbench.store.connecting import connect_readonly, connect_readwrite, is_busy, translate_error
 from workbench.store.errors import NoDatabaseError, StoreCorruptError, StoreError, StoreVersionError
 from workbench.store.identify import FileKind, identify
 from workbench.store.migration import migrate
@@ -261,10 +261,26 @@ def _configure(conn: sqlite3.Connection, timeout: float) -> None:
     # WAL lets the UI read history while a run is being written, and a reader never blocks
     # the writer. This is also the first statement that reads the file header, so a garbage
     # file fails here with "file is not a database".
-    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    _switch_to_wal(conn, timeout)
     # NORMAL is durable against a killed process (only power loss can drop the last commits),
     # and avoids an fsync per run.
     conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _switch_to_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """PRAGMA journal_mode = WAL, waiting up to `timeout` for a lock like any other statement.
+    SQLite answers "database is locked" at once, without its busy handler, when another
+    connection holds a lock while this one changes the journal mode: two processes opening a
+    new database together (the app and a script) failed 5-7 times in 25-40 tries with 6 at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
