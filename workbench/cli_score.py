@@ -83,7 +83,7 @@ def score(
         None, "--session", help="Record the run in the session of this name (created if missing); default: a new session"
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this run in the run log"),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the persistent score cache"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the persistent score cache (nor the offline fallback's kept embeddings)"),
     compare_with: Optional[int] = typer.Option(
         None, "--compare-with", help="Compare this run (B) with the logged run of this id (A); see `workbench sessions`"
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from workbench.engine.types import ChunkSettings
 from workbench.session import RunSettings, Workbench
 from workbench.session.sqlite_recorder import SqliteRecorder, open_recorder
@@ -19,16 +21,17 @@ class _LockedCache:
     put_many = get_many
 
 
-def test_a_locked_score_cache_is_skipped_after_the_first_failure(tmp_path):
+@pytest.mark.parametrize("which, what", [("score_cache", "score cache"), ("embedding_cache", "embedding cache")])
+def test_a_locked_cache_is_skipped_after_the_first_failure(tmp_path, which, what):
     recorder = SqliteRecorder(open_store(tmp_path / "wb.db"), origin="score")
-    cache = recorder.score_cache()
+    cache = getattr(recorder, which)()
     locked = cache.cache = _LockedCache()
     assert cache.get_many("fp", ["a", "b"]) == {}
     cache.put_many("fp", {"a": 1.0})
     assert cache.get_many("fp", ["a"]) == {}
     assert locked.calls == 1  # no second wait on the busy timeout
     notices = recorder.take_notices()
-    assert len(notices) == 1 and "kept in memory only" in notices[0]
+    assert len(notices) == 1 and "kept in memory only" in notices[0] and notices[0].startswith(what)
     assert recorder.take_notices() == []
 
 

@@ -7,15 +7,17 @@ loudly when this stands in for a reranker.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .core_pool import launch
-from .scorer import CancelCheck, Cancelled, Scorer, ScoredBatch
+from .scorer import CancelCheck, Cancelled, EmbeddingCache, Scorer, ScoredBatch
 from .types import ModelInfo, Prompt
 
 FALLBACK_NAME = "all-MiniLM-L6-v2 (offline fallback)"
@@ -136,6 +138,10 @@ class EmbeddingFallback(Scorer):
         # Chunk embeddings do not depend on the query: keep them, so typing re-embeds only the
         # query and a new ranking is instant after the first.
         self._doc_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
+        # ...and across launches, where the app gives them a home (the session database): a new
+        # query after a relaunch then embeds the query, not the whole collection again.
+        self._embedding_store: EmbeddingCache | None = None
+        self._width = self.model.config.hidden_size
         self._embedded_tokens = 0  # since the last scoring call began: what tokens/s should count
 
     def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
@@ -163,6 +169,32 @@ class EmbeddingFallback(Scorer):
 
     def probability(self, logit: float) -> float:
         return max(0.0, min(1.0, logit))
+
+    def keep_embeddings_in(self, cache: EmbeddingCache | None) -> None:
+        self._embedding_store = cache
+
+    def _recall(self, rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """Rows whose embedding the persistent cache holds go into the memory cache; the others,
+        to be embedded, are returned. A stored vector of the wrong size or not finite (a damaged
+        database) counts as missing."""
+        if self._embedding_store is None or not rows:
+            return rows
+        found = self._embedding_store.get_many(self.info.fingerprint(), [_row_key(r) for r in rows])
+        missing = []
+        for r in rows:
+            vector = _vector(found.get(_row_key(r)), self._width)
+            if vector is None:
+                missing.append(r)
+            else:
+                self._doc_cache[r] = vector
+        return missing
+
+    def _keep(self, embedded: dict[tuple[int, ...], torch.Tensor]) -> None:
+        if self._embedding_store is not None and embedded:
+            self._embedding_store.put_many(
+                self.info.fingerprint(),
+                {_row_key(r): v.to(torch.float32).cpu().numpy().astype("<f4").tobytes() for r, v in embedded.items()},
+            )
 
     def decode(self, prompt: Prompt) -> str:
         q, d = _split(prompt)
@@ -200,13 +232,16 @@ class EmbeddingFallback(Scorer):
         so a machine's core count changes no score."""
         self._queue_pieces(rows, queued)
         self._queue_pieces(following, queued)
+        embedded = {}
         for r in rows:
             if r in queued:
                 future, j = queued.pop(r)
-                self._doc_cache[r] = future.result()[j]
+                self._doc_cache[r] = embedded[r] = future.result()[j]
+        self._keep(embedded)
 
     def _queue_pieces(self, rows: list[tuple[int, ...]], queued: dict) -> None:
         missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache and r not in queued))
+        missing = self._recall(missing)
         if not missing:
             return
         self._embedded_tokens += sum(len(r) for r in missing)
@@ -217,11 +252,12 @@ class EmbeddingFallback(Scorer):
                 queued[r] = (future, j)
 
     def _documents(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
-        missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache))
+        missing = self._recall(list(dict.fromkeys(r for r in rows if r not in self._doc_cache)))
         if missing:
             embedded = self._embed(missing)  # the bf16 pieces are in the cache already (_embed_ahead)
             for r, v in zip(missing, embedded):
                 self._doc_cache[r] = v
+            self._keep(dict(zip(missing, embedded)))
         for r in rows:
             self._doc_cache.move_to_end(r)
         result = torch.stack([self._doc_cache[r] for r in rows])
@@ -266,6 +302,19 @@ def _pieces(rows: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
     """Rows in forward passes of at most PIECE_TOKENS tokens (rows x the widest row)."""
     size = max(1, PIECE_TOKENS // max(len(r) for r in rows))
     return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _row_key(ids: tuple[int, ...]) -> str:
+    """The embedding cache's key of a chunk: its exact token ids (the fingerprint names the model)."""
+    return hashlib.blake2b(",".join(map(str, ids)).encode(), digest_size=16).hexdigest()
+
+
+def _vector(blob: bytes | None, width: int) -> torch.Tensor | None:
+    """A stored embedding, or None when there is none or it is not `width` finite floats."""
+    if blob is None or len(blob) != 4 * width:
+        return None
+    vector = torch.from_numpy(np.frombuffer(blob, dtype="<f4").astype(np.float32))
+    return vector if bool(torch.isfinite(vector).all()) else None
 
 
 def _split(prompt: Prompt) -> tuple[tuple[int, ...], tuple[int, ...]]:

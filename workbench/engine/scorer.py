@@ -61,6 +61,11 @@ class Scorer(ABC):
         """Tokens the model runs to score `prompts` in one call (what tokens/s should count)."""
         return sum(p.tokens for p in prompts)
 
+    def keep_embeddings_in(self, cache: EmbeddingCache | None) -> None:
+        """A persistent home for per-text work that does not depend on the query, for scorers
+        that have such work (the offline fallback's chunk embeddings). A reranker has none: every
+        pair's score depends on its query."""
+
     def activity(self) -> str | None:
         """What the scorer is busy with besides scoring, when that makes a batch slow (a compile),
         for a status line; called from any thread. None: just scoring."""
@@ -82,3 +87,11 @@ class ScoreCache(Protocol):
     def get_many(self, fingerprint: str, keys: list[str]) -> dict[str, float]: ...
 
     def put_many(self, fingerprint: str, items: dict[str, float]) -> None: ...
+
+
+class EmbeddingCache(Protocol):
+    """Vectors as bytes, by model fingerprint and a key the scorer derives from a text's tokens."""
+
+    def get_many(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]: ...
+
+    def put_many(self, fingerprint: str, items: dict[str, bytes]) -> None: ...

@@ -64,6 +64,7 @@ class Workbench:
     def attach(self, scorer: Scorer) -> None:
         """Score with `scorer` from now on (its cache in front of the recorder's, if any)."""
         self.ranker = Ranker(scorer, cache=MemoryScoreCache(backing=self.recorder.score_cache()))
+        scorer.keep_embeddings_in(self.recorder.embedding_cache())
 
     @property
     def model(self) -> ModelInfo | None:

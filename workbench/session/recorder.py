@@ -12,7 +12,7 @@ import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
-from workbench.engine.scorer import ScoreCache
+from workbench.engine.scorer import EmbeddingCache, ScoreCache
 from workbench.engine.types import Document, ModelInfo, RankResult
 from workbench.store.labels import Label
 from workbench.store.runs import text_hash
@@ -47,6 +47,11 @@ class RunRecorder(ABC):
 
     def score_cache(self) -> ScoreCache | None:
         """A persistent cache to put in front of the model; None keeps scores in memory only."""
+        return None
+
+    def embedding_cache(self) -> EmbeddingCache | None:
+        """A persistent cache of chunk embeddings, for scorers that embed texts independently of
+        the query (Scorer.keep_embeddings_in); None keeps them in memory only."""
         return None
 
     def begin(self, inputs: RunInputs, model: ModelInfo) -> int | None:

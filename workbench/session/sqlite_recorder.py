@@ -11,7 +11,7 @@ from pathlib import Path
 
 from workbench.engine.prompt import template_hash
 from workbench.engine.types import Document, ModelInfo, RankResult
-from workbench.store import RunLog, SqliteScoreCache, Store, StoredRun, StoreError, open_store, run_fingerprint
+from workbench.store import RunLog, SqliteEmbeddingCache, SqliteScoreCache, Store, StoredRun, StoreError, open_store, run_fingerprint
 from workbench.store.history import session_named
 from workbench.store.labels import Label, labels_for, set_label
 from workbench.store.runs import text_hash
@@ -23,33 +23,36 @@ from .recorder import NullRecorder, RunRecorder
 
 
 class _TolerantCache:
-    """The SQLite score cache, but a locked or broken database means 'not cached', not an error.
+    """A SQLite cache (scores, or embeddings), but a locked or broken database means 'not
+    cached', not an error.
 
     After the first failure it steps aside for the rest of the process: every further call would
     otherwise wait out the busy timeout again (seconds per run) for nothing.
     """
 
-    def __init__(self, cache: SqliteScoreCache, recorder: RunRecorder):
+    def __init__(self, cache: SqliteScoreCache | SqliteEmbeddingCache, recorder: RunRecorder,
+                 what: str = "score cache", kept: str = "scores"):
         self.cache = cache
         self.recorder = recorder
+        self.what, self.kept = what, kept
         self.failed = False
 
-    def get_many(self, fingerprint: str, keys: list[str]) -> dict[str, float]:
+    def get_many(self, fingerprint: str, keys: list[str]) -> dict:
         if self.failed:
             return {}
         try:
             return self.cache.get_many(fingerprint, keys)
         except StoreError as e:
-            self._give_up(f"score cache unavailable, scores are kept in memory only: {e}")
+            self._give_up(f"{self.what} unavailable, {self.kept} are kept in memory only: {e}")
             return {}
 
-    def put_many(self, fingerprint: str, items: dict[str, float]) -> None:
+    def put_many(self, fingerprint: str, items: dict) -> None:
         if self.failed:
             return
         try:
             self.cache.put_many(fingerprint, items)
         except StoreError as e:
-            self._give_up(f"score cache not updated, scores are kept in memory only: {e}")
+            self._give_up(f"{self.what} not updated, {self.kept} are kept in memory only: {e}")
 
     def _give_up(self, message: str) -> None:
         self.failed = True
@@ -98,6 +101,11 @@ class SqliteRecorder(RunRecorder):
 
     def score_cache(self) -> _TolerantCache | None:
         return _TolerantCache(SqliteScoreCache(self.store), self) if self.cache_scores else None
+
+    def embedding_cache(self) -> _TolerantCache | None:
+        if not self.cache_scores:
+            return None
+        return _TolerantCache(SqliteEmbeddingCache(self.store), self, "embedding cache", "chunk embeddings")
 
     def begin(self, inputs: RunInputs, model: ModelInfo) -> int | None:
         if not self.log_runs:

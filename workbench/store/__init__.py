@@ -24,6 +24,7 @@ from workbench.store.history import HistoryRow
 from workbench.store.records import SessionInfo, StoredRun
 from workbench.store.runs import RunLog
 from workbench.store.score_cache import SqliteScoreCache
+from workbench.store.embedding_cache import SqliteEmbeddingCache
 
 __all__ = [
     "ForeignFileError",
@@ -38,6 +39,7 @@ __all__ = [
     "RunNotFoundError",
     "SessionInfo",
     "SessionNotFoundError",
+    "SqliteEmbeddingCache",
     "SqliteScoreCache",
     "Store",
     "StoreBusyError",

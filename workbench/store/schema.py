@@ -262,12 +262,28 @@ def _v5_model_tokens(db: Database) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN model_tokens INTEGER")
 
 
+def _v6_embedding_cache(db: Database) -> None:
+    """Chunk embeddings of scorers whose per-text work does not depend on the query (the offline
+    fallback), by model fingerprint and hash of the token ids: float32 little-endian bytes."""
+    db.execute(
+        """
+        CREATE TABLE embedding_cache (
+            fingerprint TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (fingerprint, text_hash)
+        ) WITHOUT ROWID"""
+    )
+
+
 SCHEMA_STEPS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_interrupted_runs,
     _v3_session_origin,
     _v4_relevance_labels,
     _v5_model_tokens,
+    _v6_embedding_cache,
 ]
 # From this version on, runs carry writer_pid / writer_host / writer_process.
 WRITER_COLUMNS_VERSION = 2
