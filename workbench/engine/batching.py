@@ -107,4 +107,3 @@ def costliest_first(batches: list[list[int]], lengths: Sequence[int]) -> list[li
     rows first is not the same: 8 pairs of 32..384 tokens on 2 cores ended with a 2-row batch of
     196 tokens on one core while the other sat idle for 13% of the call."""
     return sorted(batches, key=lambda b: len(b) * max(lengths[i] for i in b), reverse=True)
-
