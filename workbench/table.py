@@ -42,8 +42,11 @@ def print_table(result: RankResult, top: int | None = None, normalized: Mapping[
         )
     console.print(table)
     s = result.stats
+    # Fewer tokens run through the model than the prompts hold where work is shared or kept: the
+    # reranker's prompt head once per call, the offline fallback's chunk embeddings from earlier.
+    ran = f", {s.model_tokens:,} through the model" if s.model_tokens and s.model_tokens != s.prompt_tokens else ""
     console.print(
-        f"{s.pairs} pairs ({s.cached} cached), {s.prompt_tokens} tokens scored in {s.latency_s:.2f} s "
-        f"({s.tokens_per_s:,.0f} tokens/s)",
+        f"{s.pairs} pairs ({s.cached} cached), {s.prompt_tokens:,} prompt tokens{ran}, scored in {s.latency_s:.2f} s "
+        f"({s.tokens_per_s:,.0f} tokens/s through the model)",
         style="dim",
     )
