@@ -21,6 +21,7 @@ import argparse
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -105,8 +106,6 @@ def teams(scorer, threads: int, shapes: list[str], reps: int, rng: random.Random
 
 def on_teams(fn, k: int, team: int) -> None:
     """`fn` on k threads at once, each running torch on `team` threads."""
-    import threading
-
     ready = threading.Barrier(k)
 
     def run() -> None:

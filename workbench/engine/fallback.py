@@ -7,7 +7,6 @@ loudly when this stands in for a reranker.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from .core_pool import launch
-from .scorer import CancelCheck, Cancelled, EmbeddingCache, Scorer, ScoredBatch
+from .scorer import CancelCheck, Cancelled, EmbeddingCache, Scorer, ScoredBatch, ids_key
 from .types import ModelInfo, Prompt
 
 FALLBACK_NAME = "all-MiniLM-L6-v2 (offline fallback)"
@@ -179,10 +178,11 @@ class EmbeddingFallback(Scorer):
         database) counts as missing."""
         if self._embedding_store is None or not rows:
             return rows
-        found = self._embedding_store.get_many(self.info.fingerprint(), [_row_key(r) for r in rows])
+        keys = [ids_key(r) for r in rows]  # a chunk's exact token ids; the fingerprint names the model
+        found = self._embedding_store.get_many(self.info.fingerprint(), keys)
         missing = []
-        for r in rows:
-            vector = _vector(found.get(_row_key(r)), self._width)
+        for r, key in zip(rows, keys):
+            vector = _vector(found.get(key), self._width)
             if vector is None:
                 missing.append(r)
             else:
@@ -193,7 +193,7 @@ class EmbeddingFallback(Scorer):
         if self._embedding_store is not None and embedded:
             self._embedding_store.put_many(
                 self.info.fingerprint(),
-                {_row_key(r): v.to(torch.float32).cpu().numpy().astype("<f4").tobytes() for r, v in embedded.items()},
+                {ids_key(r): v.to(torch.float32).cpu().numpy().astype("<f4").tobytes() for r, v in embedded.items()},
             )
 
     def decode(self, prompt: Prompt) -> str:
@@ -302,11 +302,6 @@ def _pieces(rows: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
     """Rows in forward passes of at most PIECE_TOKENS tokens (rows x the widest row)."""
     size = max(1, PIECE_TOKENS // max(len(r) for r in rows))
     return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-def _row_key(ids: tuple[int, ...]) -> str:
-    """The embedding cache's key of a chunk: its exact token ids (the fingerprint names the model)."""
-    return hashlib.blake2b(",".join(map(str, ids)).encode(), digest_size=16).hexdigest()
 
 
 def _vector(blob: bytes | None, width: int) -> torch.Tensor | None:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .batching import costliest_first, default_padding_allowance, default_token_budget, plan_batches, spread
+from .batching import costliest_first, default_padding_allowance, default_token_budget, padded_tokens, plan_batches, spread
 from .compiled import CompiledForward, compile_failure, head_length, log as compiled_log, pad_rows
 from .core_pool import launch
 from .overlap import Readback, to_device
@@ -289,7 +289,7 @@ class Qwen3Reranker(Scorer):
             if len(plan) >= cores:
                 first = []
                 if self.quick_first_batch:
-                    first = [plan.pop(min(range(len(plan)), key=lambda k: len(plan[k]) * lengths[plan[k][0]]))]
+                    first = [plan.pop(min(range(len(plan)), key=lambda k: padded_tokens(plan[k], lengths)))]
                     plan = spread(plan, -(-len(plan) // cores) * cores)
                 return cores, first + costliest_first(plan, lengths)
         return 1, self._plan(lengths)

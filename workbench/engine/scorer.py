@@ -24,9 +24,14 @@ class ScoringError(Exception):
     """A failure the user should read as a message (out of memory at batch size 1, say)."""
 
 
+def ids_key(ids: Sequence[int]) -> str:
+    """Cache key of a token sequence: a hash of its exact ids."""
+    return hashlib.blake2b(array("i", ids).tobytes(), digest_size=16).hexdigest()
+
+
 def prompt_key(prompt: Prompt) -> str:
-    """Cache key of a prompt: a hash of its exact token ids."""
-    return hashlib.blake2b(array("i", prompt.ids).tobytes(), digest_size=16).hexdigest()
+    """Cache key of a prompt (the score cache's): a hash of its exact token ids."""
+    return ids_key(prompt.ids)
 
 
 class Scorer(ABC):
