@@ -22,7 +22,8 @@ is printed on its own line. `onepass` is the engine running one multi-threaded p
 instead of one single-threaded pass per core (core_pool.py; on a GPU the two are the same).
 `engine` runs as the batch commands and the Python API load it (whole calls); `live` as the app
 does, the call's smallest batch first on every thread so its first rows come at once
-(benchmarks/first_rows.py measures what that buys).
+(benchmarks/first_rows.py measures what that buys). `wholelast` is `engine` with the last
+layer's MLP run for every token instead of one per row (engine/last_rows.py): the lever's gain.
 
 Needs torch, transformers, sentence-transformers (and bitsandbytes + accelerate for 8bit/4bit).
 Ratios are what to compare across machines; absolute figures of a shared machine are noisy.
@@ -91,6 +92,9 @@ def load_methods(model_dir: Path, args, quant: str):
     onepass.pass_per_core = False  # one multi-threaded pass at a time (core_pool.py)
     live = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens,
                          quick_first_rows=True)  # the app's: a call's smallest batch first, on every thread
+    wholelast = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens,
+                              quick_first_rows=False)
+    wholelast.last_rows_only = False  # the last layer's MLP for every token, not one a row (last_rows.py)
 
     def ours(engine):
         def score(texts):
@@ -104,6 +108,7 @@ def load_methods(model_dir: Path, args, quant: str):
         "compiled": ours(compiled),
         "onepass": ours(onepass),
         "live": ours(live),
+        "wholelast": ours(wholelast),
         "official": lambda texts: official_logits(scorer.model, scorer.tokenizer, INSTRUCTION, QUERY, texts,
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
@@ -145,7 +150,8 @@ def main() -> None:
     ap.add_argument("--methods", default="engine,packed,official,st" if gpu else "engine,official,st",
                     help="engine, packed (the engine with packed batches), compiled (torch.compile), "
                          "onepass (the engine, one multi-threaded pass at a time), live (the engine as the app runs it: "
-                         "the smallest batch first, on every thread), official, st")
+                         "the smallest batch first, on every thread), wholelast (the engine with the last layer's MLP run "
+                         "for every token), official, st")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-tokens", type=int, help="the engine's tokens per forward pass (default: by device)")
     ap.add_argument("--peak-tflops", type=float, help="the device's dense peak for MFU (default: known GPUs)")

@@ -10,7 +10,8 @@ torch.profiler view of one call (where the device's time goes), then the compile
 Variants: engine (defaults); shared head (the prompt head computed once and handed to every
 batch as a KV cache, the CPU's default) and whole prompts (the head computed with every pair, so
 a batch needs no cache and no attention mask, the GPU's default); serial (no overlap: each batch read back
-before the next is launched); budget N (N tokens per forward pass instead of the device's
+before the next is launched); whole last layer (its MLP run for every token, not only the
+one per row that is read: engine/last_rows.py); budget N (N tokens per forward pass instead of the device's
 default); st (sentence-transformers' CrossEncoder, the peer to beat); compiled (torch.compile
 over bucketed shapes, CUDA graphs on a GPU: the engine's `compile`; its compiles are timed apart);
 fused (the backbone through torch.compile with dynamic shapes and no CUDA graphs: one graph for
@@ -52,7 +53,7 @@ def variants(scorer, budgets: list[int]) -> dict:
     # One of the two head variants is the device's default (a CPU shares it, a GPU does not): timed
     # again under its own name, it shows the spread between two runs of the same code.
     out = {"engine": scorer, "shared head": copy(share_prefix=True), "whole prompts": copy(share_prefix=False),
-           "serial": copy(overlap=False)}
+           "serial": copy(overlap=False), "whole last layer": copy(last_rows_only=False)}
     out.update({f"budget {b}": copy(token_budget=b) for b in budgets})
     return out
 
@@ -145,10 +146,10 @@ def timed(methods: dict, texts, tokens: int, args) -> None:
     """The methods alternated over rounds on `texts`; one line each, against the engine."""
     timings = alternate({m: (lambda fn=fn: fn(texts)) for m, fn in methods.items()}, args.rounds, args.device)
     base = timings["engine"]
-    print(f"{'variant':14} {'pairs/s':>9} {'tokens/s':>10} {'x engine':>9} {'peak MiB':>9}  max |d logit| vs engine")
+    print(f"{'variant':16} {'pairs/s':>9} {'tokens/s':>10} {'x engine':>9} {'peak MiB':>9}  max |d logit| vs engine")
     for name, t in timings.items():
         gap = (t.logits - base.logits).abs().max().item()
-        print(f"{name:14} {len(texts) / t.median:9.1f} {tokens / t.median:10.0f} {base.median / t.median:9.2f} "
+        print(f"{name:16} {len(texts) / t.median:9.1f} {tokens / t.median:10.0f} {base.median / t.median:9.2f} "
               f"{t.peak_bytes / 2**20:9.0f}  {gap:.1e}", flush=True)
 
 

@@ -54,7 +54,9 @@ class Work:
 def count_work(fn: Callable[[], object], models) -> Work:
     """Run `fn` once with the work done by `models` (transformers causal LMs, quantised or not)
     counted where it happens rather than modelled: hooks on every decoder layer add up the tokens
-    that go through it, and a hook on the vocabulary head the positions it turns into logits. A
+    that go through it, hooks on its MLP those that go through that (the engine runs the last
+    layer's for one token a row: last_rows.py), and a hook on the vocabulary head the positions it
+    turns into logits. A
     method that shares the prompt head runs those tokens once; one that pads or computes the whole
     vocabulary pays for it. Attention's own work (QK^T, AV) is not counted.
 
@@ -64,29 +66,38 @@ def count_work(fn: Callable[[], object], models) -> Work:
 
     work, lock, handles = Work(), threading.Lock(), []
 
-    def add(tokens: int, flops_each: int, vocab: bool) -> None:
+    def add(tokens: int, flops_each: int, where: str) -> None:
         with lock:
-            if vocab:
+            if where == "vocab":
                 work.vocab_rows += tokens
-            else:
+            elif where == "layer":
                 work.layer_tokens += tokens
-            work.flops += tokens * flops_each
+            work.flops += tokens * flops_each  # "mlp": its FLOPs only, the layer counted its tokens
 
     for model in models:
         config = model.config
-        per_token = 2 * weights_per_layer(config)  # one layer's matmuls, per token
+        per_mlp_token = 2 * 3 * config.hidden_size * config.intermediate_size  # gate, up, down
         per_vocab_row = 2 * config.hidden_size * config.vocab_size
 
-        def layer(_module, args, kwargs, per_token=per_token):
-            hidden = args[0] if args else kwargs["hidden_states"]
-            add(hidden.shape[:-1].numel(), per_token, vocab=False)
+        def layer(per_token: int):
+            def hook(_module, args, kwargs):
+                hidden = args[0] if args else kwargs["hidden_states"]
+                add(hidden.shape[:-1].numel(), per_token, "layer")
+            return hook
+
+        def mlp(_module, args, per_mlp_token=per_mlp_token):
+            add(args[0].shape[:-1].numel(), per_mlp_token, "mlp")
 
         def vocab(_module, args, per_vocab_row=per_vocab_row):
-            add(args[0].shape[:-1].numel(), per_vocab_row, vocab=True)
+            add(args[0].shape[:-1].numel(), per_vocab_row, "vocab")
 
         for module in model.modules():
             if type(module).__name__.endswith("DecoderLayer"):
-                handles.append(module.register_forward_pre_hook(layer, with_kwargs=True))
+                own_mlp = isinstance(getattr(module, "mlp", None), torch.nn.Module)
+                per_token = 2 * weights_per_layer(config) - (per_mlp_token if own_mlp else 0)
+                handles.append(module.register_forward_pre_hook(layer(per_token), with_kwargs=True))
+                if own_mlp:
+                    handles.append(module.mlp.register_forward_pre_hook(mlp))
         handles.append(model.get_output_embeddings().register_forward_pre_hook(vocab))
     try:
         fn()

@@ -75,7 +75,12 @@ def test_batches_on_every_core_score_as_one_pass_at_a_time(tiny_scorer, two_thre
     want, got = chunks(one_at_a_time), chunks(per_core)
     assert got.keys() == want.keys() and len(got) > 10
     assert list(got.values()) == pytest.approx(list(want.values()), abs=1e-5)
-    assert [d.doc_id for d in per_core.documents] == [d.doc_id for d in one_at_a_time.documents]
+    # The same order, up to documents tied by identical text (their scores differ by rounding only).
+    score = {d.doc_id: d.score for d in one_at_a_time.documents}
+    order = [d.doc_id for d in per_core.documents]
+    assert sorted(order) == sorted(score)
+    assert not [(a, b) for k, a in enumerate(order) for b in order[k + 1:] if score[b] - score[a] > 1e-5]
+    assert score[order[-1]] < score[order[0]] - 1e-3  # the texts do rank apart: the check can fail
 
 
 def test_a_new_thread_after_a_run_gets_the_callers_thread_count(tiny_scorer, two_threads):

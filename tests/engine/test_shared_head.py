@@ -142,7 +142,9 @@ def test_a_second_run_with_the_same_query_reuses_the_head(tiny_scorer, heads, sh
     first = _logits(tiny_scorer, docs, share=True)
     again = _logits(tiny_scorer, docs[:2], share=True)  # Ranker(...) is new: nothing cached there
     assert len(heads) == 1
-    assert again == pytest.approx(first[: len(again)], abs=1e-6)
+    # Rounding only: the last layer's MLP runs on one row per pair, a matmul whose kernel depends on
+    # how many pairs share the pass (2.3e-6 seen here).
+    assert again == pytest.approx(first[: len(again)], abs=1e-5)
     other = Ranker(tiny_scorer).rank("a different query", INSTR, docs, ChunkSettings(tokens=24, overlap=4))
     assert len(heads) == 2 and other.stats.scored > 0
 

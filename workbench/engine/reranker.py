@@ -9,7 +9,7 @@ Same numbers as the official snippet, less work:
   cache and the mask it needs cost more than the head's tokens (measured, see schedule_for);
 - the backbone only (no KV cache kept), then the hidden state of each row's last real token times
   the two head rows for "yes" and "no" — the official way computes B x L x 151669 logits and
-  keeps two;
+  keeps two; and the last layer's MLP runs only for that token (last_rows.py);
 - rows are padded on the right, not the left as the official code does: in a causal model a real
   token never sees the pads after it, so no padding mask is needed (whole prompts take attention's
   fastest, purely causal path) and positions stay contiguous after the shared head. The last real token is
@@ -36,11 +36,13 @@ and the batch is scored eagerly.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
 import torch
 
+from . import last_rows
 from .batching import costliest_first, default_padding_allowance, default_token_budget, padded_tokens, plan_batches, spread
 from .compiled import CompiledForward, compile_failure, head_length, log as compiled_log, pad_rows
 from .core_pool import launch
@@ -135,6 +137,8 @@ class Qwen3Reranker(Scorer):
             yes_no_pad_ids = (_single_token_id(tokenizer, "yes"), _single_token_id(tokenizer, "no"), pad)
         yes_id, no_id, self.pad_id = yes_no_pad_ids
         self.backbone = model.base_model
+        # The last layer's MLP only for each row's read position (last_rows.py); False: every token.
+        self.last_rows_only = last_rows.attach(self.backbone)
         head = model.get_output_embeddings()
         # Two rows of the head are all we need; keep them unquantised, in float32.
         self.head = head.weight[[yes_id, no_id]].detach().to(self.device, torch.float32)
@@ -325,8 +329,10 @@ class Qwen3Reranker(Scorer):
                 compiled_log.warning("compiled forward unavailable (%s); scoring eagerly", self.compile_off_reason)
         ids, last = pad_rows(rows, self.pad_id, len(rows), max(len(r) for r in rows))
         extra = head.forward_kwargs(len(rows)) if head is not None else {}
-        hidden = self.backbone(input_ids=to_device(ids, self.device), use_cache=False, **extra).last_hidden_state
-        return hidden[torch.arange(len(rows), device=self.device), to_device(last, self.device)]
+        last = to_device(last, self.device)
+        with last_rows.reading(last) if self.last_rows_only else nullcontext():
+            hidden = self.backbone(input_ids=to_device(ids, self.device), use_cache=False, **extra).last_hidden_state
+        return hidden[torch.arange(len(rows), device=self.device), last]
 
     def activity(self) -> str | None:
         compiled = self._compiled
