@@ -56,9 +56,8 @@ def count_work(fn: Callable[[], object], models) -> Work:
     counted where it happens rather than modelled: hooks on every decoder layer add up the tokens
     that go through it, hooks on its MLP those that go through that (the engine runs the last
     layer's for one token a row: last_rows.py), and a hook on the vocabulary head the positions it
-    turns into logits. A
-    method that shares the prompt head runs those tokens once; one that pads or computes the whole
-    vocabulary pays for it. Attention's own work (QK^T, AV) is not counted.
+    turns into logits. A method that shares the prompt head runs those tokens once; one that pads
+    or computes the whole vocabulary pays for it. Attention's own work (QK^T, AV) is not counted.
 
     The hooks exist only during this call, so timed runs carry none (a compiled graph would trace
     them). They may fire on several threads at once (passes per core): counts are taken under a lock."""

@@ -3,6 +3,9 @@ and the model stays whole for anyone else who runs it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from official_reference import official_logit_diffs
@@ -21,12 +24,16 @@ DOCS = [
 ]
 
 
-def _mlp_tokens(model, layer: int) -> tuple[list[int], object]:
+@contextmanager
+def mlp_tokens(model, layer: int) -> Iterator[list[int]]:
     """Tokens each forward pass runs through one decoder layer's MLP, as the passes run."""
-    seen = []
-    mlp = model.base_model.layers[layer].mlp
-    handle = mlp.register_forward_pre_hook(lambda _m, args: seen.append(args[0].shape[:-1].numel()))
-    return seen, handle
+    seen: list[int] = []
+    handle = model.base_model.layers[layer].mlp.register_forward_pre_hook(
+        lambda _m, args: seen.append(args[0].shape[:-1].numel()))
+    try:
+        yield seen
+    finally:
+        handle.remove()
 
 
 def _rank(scorer, docs):
@@ -41,19 +48,15 @@ def test_the_last_layer_runs_its_mlp_for_one_token_per_pair(tiny_hf):
     expected = official_logit_diffs(model, tokenizer, INSTR, QUERY, DOCS, batch_size=2)
     scorer = Qwen3Reranker(model, tokenizer, _info())
     assert scorer.last_rows_only
-    last, first = _mlp_tokens(model, -1), _mlp_tokens(model, 0)
-    try:
+    with mlp_tokens(model, -1) as last, mlp_tokens(model, 0) as first:
         got = _rank(scorer, DOCS)
-    finally:
-        last[1].remove()
-        first[1].remove()
     assert [c.logit for c in got] == pytest.approx(expected, abs=1e-5)
     # The first layer's MLP runs on every token of every pass (pads too); the last layer's on the
     # shared head's tokens (their pass sets no positions) and then one token per pair.
     prompts = scorer.build_prompts(INSTR, QUERY, DOCS)
     shared = scorer._shared_length(prompts)
-    assert shared > 0 and sum(first[0]) >= sum(p.tokens - shared for p in prompts) + shared
-    assert sum(last[0]) == len(DOCS) + shared
+    assert shared > 0 and sum(first) >= sum(p.tokens - shared for p in prompts) + shared
+    assert sum(last) == len(DOCS) + shared
 
 
 def test_the_model_scores_as_before_for_other_callers(tiny_hf):
@@ -74,11 +77,8 @@ def test_an_unknown_layer_keeps_the_whole_last_layer(tiny_hf, monkeypatch):
     monkeypatch.setattr(last_rows, "_KNOWN_LAYERS", ("SomeOtherDecoderLayer",))
     scorer = Qwen3Reranker(model, tokenizer, _info())
     assert not scorer.last_rows_only
-    seen, handle = _mlp_tokens(model, -1)
-    try:
+    with mlp_tokens(model, -1) as seen:
         got = _rank(scorer, DOCS[:2])
-    finally:
-        handle.remove()
     assert [c.logit for c in got] == pytest.approx(official_logit_diffs(model, tokenizer, INSTR, QUERY, DOCS[:2], batch_size=2),
                                                    abs=1e-5)
     prompts = scorer.build_prompts(INSTR, QUERY, DOCS[:2])
