@@ -194,7 +194,7 @@ class Qwen3Reranker(Scorer):
                         ) from None
                     # Keep what is scored; re-plan the rest with half the budget (remembered, so
                     # later runs do not hit the wall again).
-                    self.token_budget = max(1, min(self.token_budget, len(batch) * lengths[batch[0]]) // 2)
+                    self.token_budget = max(1, min(self.token_budget, padded_tokens(batch, lengths)) // 2)
                 elif head is None:
                     raise e
                 else:
