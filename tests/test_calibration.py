@@ -114,6 +114,21 @@ def test_threshold_never_splits_equal_scores_and_prefers_the_higher_cut():
     assert best_threshold([(0.9, True), (0.6, False), (0.5, False), (0.3, True)]).threshold == 0.9
 
 
+@pytest.mark.parametrize("scores, shown", [
+    ([0.98276253, 0.4], "0.98"),  # far apart: two decimals keep the same chunks
+    ([0.987, 0.4], "0.98"),  # rounded down: 0.99 would drop the chunk kept at 0.987
+    ([0.98276253, 0.98276249], "0.9827625"),  # rounded to nearest, six places would drop the kept chunk
+    ([0.9827625, 0.982762], "0.9827625"),
+    ([0.5], "0.50"),  # nothing below: every chunk kept
+])
+def test_the_cut_off_shown_keeps_exactly_the_chunks_the_cut_keeps(scores, shown):
+    cut = best_threshold([(scores[0], True), *((s, False) for s in scores[1:])])
+    assert cut.shown() == shown
+    value = float(cut.shown())
+    assert value <= cut.threshold  # the lowest kept chunk passes the copied cut-off...
+    assert all(s < value for s in scores[1:])  # ...and nothing the cut leaves out does
+
+
 # -- qrels --------------------------------------------------------------------------------------
 
 

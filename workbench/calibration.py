@@ -204,10 +204,27 @@ class Threshold:
     recall: float
     relevant: int
     selected: int
+    below: float | None = None  # the highest score the cut leaves out (None: it keeps every chunk)
 
     def to_dict(self) -> dict:
         return {"threshold": self.threshold, "f1": self.f1, "precision": self.precision, "recall": self.recall,
                 "relevant": self.relevant, "selected": self.selected}
+
+    def shown(self) -> str:
+        """The cut-off as a person reads and copies it: the shortest decimal, rounded down, that
+        keeps exactly the same chunks. Rounding to nearest could print a value above the lowest
+        kept score (copied, it would drop that chunk), and its last digit would follow the
+        machine's float rounding (a score at ...2625 in the seventh place printed ...262 on one
+        CPU and ...263 on another)."""
+        for digits in range(2, 10):
+            scale = 10**digits
+            units = math.floor(self.threshold * scale)
+            if units / scale > self.threshold:  # the product rounded up to a whole number
+                units -= 1
+            value = units / scale
+            if self.below is None or value > self.below:
+                return f"{value:.{digits}f}"
+        return repr(self.threshold)  # scores closer than 1e-9: only the exact value separates them
 
 
 def best_threshold(scored: Sequence[tuple[float, bool]]) -> Threshold | None:
@@ -227,7 +244,8 @@ def best_threshold(scored: Sequence[tuple[float, bool]]) -> Threshold | None:
         precision, recall = tp / selected, tp / relevant
         f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
         if best is None or f1 > best.f1:
-            best = Threshold(s, f1, precision, recall, relevant, selected)
+            below = pairs[i + 1][0] if i + 1 < len(pairs) else None
+            best = Threshold(s, f1, precision, recall, relevant, selected, below)
     return best
 
 
@@ -247,7 +265,7 @@ def calibration_report(result: RankResult, normalization: RunNormalization | Non
         scored = [(c.score, labels.grades.get((c.doc_id, c.chunk.index), 0) >= 1) for c in chunks]
         cut = best_threshold(scored)
         report["labels"] = {"relevant": sum(r for _, r in scored), "unjudged": labels.unjudged}
-        report["best_threshold"] = cut.to_dict() if cut else None
+        report["best_threshold"] = cut.to_dict() | {"shown": cut.shown()} if cut else None
     return report
 
 
@@ -270,7 +288,7 @@ def render_report(report: dict) -> list[str]:
             lines.append("no chunk is judged relevant (grade >= 1): no threshold to suggest")
         else:
             lines.append(
-                f"best cut-off: score >= {cut['threshold']:.6f}  F1 {cut['f1']:.3f}  precision {cut['precision']:.3f}  "
+                f"best cut-off: score >= {cut['shown']}  F1 {cut['f1']:.3f}  precision {cut['precision']:.3f}  "
                 f"recall {cut['recall']:.3f}  ({cut['selected']} chunks kept, {cut['relevant']} relevant)"
             )
         if report["labels"]["unjudged"]:

@@ -755,12 +755,13 @@ def test_calibrate_with_qrels_finds_the_cut_that_separates(score, corpus, long_d
     cut = cal["best_threshold"]
     assert cut["threshold"] == pytest.approx(chunks[1][0], abs=1e-6)
     assert cut["f1"] == 1 and cut["precision"] == 1 and cut["recall"] == 1 and cut["selected"] == 2
+    assert chunks[2][0] < float(cut["shown"]) <= cut["threshold"]  # the printed cut keeps the same two chunks
     assert cal["labels"]["relevant"] == 2
     assert "missing.md" in result.stderr and "ignored" in result.stderr and f"{qrels}:4" in result.stderr
 
     table = score(corpus, long_doc, *NORM_ARGS, "--qrels", qrels, "--qid", "7", "--calibrate")
     ok(table)
-    assert "best cut-off: score >=" in table.stdout and "F1 1.000" in table.stdout
+    assert f"best cut-off: score >= {cut['shown']}  F1 1.000" in table.stdout
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,6 @@ def across_the_set(result: CandidateResult) -> list[str]:
     lines += render_histogram(histogram([s for s, _ in scored], 10, 0.0, 1.0), digits=1)
     cut = best_threshold(scored)
     if cut is not None:
-        lines.append(f"one cut-off for every query: score >= {cut.threshold:.6f}  F1 {cut.f1:.3f}  "
+        lines.append(f"one cut-off for every query: score >= {cut.shown()}  F1 {cut.f1:.3f}  "
                      f"precision {cut.precision:.3f}  recall {cut.recall:.3f}")
     return lines
