@@ -13,6 +13,7 @@ order, so a machine shared with other work biases no dtype; ratios are per round
     python benchmarks/fallback_first_screen.py --dtypes auto        # what a launch picks here
     python benchmarks/fallback_first_screen.py --dtypes bf16,bf16/16 --threads 1   # rows per batch
     python benchmarks/fallback_first_screen.py --dtypes bf16/64/0,bf16 --rounds 4  # pieces vs whole batches
+    python benchmarks/fallback_first_screen.py --dtypes fp32/64/0,fp32             # the same in fp32
 
 --quality scores sample_data/queries.jsonl (judged by qrels.txt) in each dtype: chunk and
 document nDCG@10 and MRR@10, and how often the document order and top document equal the first
@@ -78,8 +79,8 @@ def watch_model(scorer, totals: dict) -> None:
 
 
 def load(variant: str):
-    """The fallback as a variant names it: DTYPE[/ROWS[/PIECE]]: rows per batch, and for bf16 the
-    tokens per forward pass (fallback.PIECE_TOKENS; 0 = one multi-threaded pass per batch)."""
+    """The fallback as a variant names it: DTYPE[/ROWS[/PIECE]]: rows per batch, and the tokens per
+    forward pass on the CPU (fallback.PIECE_TOKENS; 0 = one multi-threaded pass per batch)."""
     dtype, rows, piece = (variant.split("/") + ["", ""])[:3]
     fallback.BATCH = int(rows) if rows else DEFAULT_BATCH
     fallback.PIECE_TOKENS = int(piece) if piece else DEFAULT_PIECE
@@ -192,7 +193,7 @@ def quality(dtypes: list[str], threads: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16, auto, each with /ROWS "
-                        f"(rows per batch, default {DEFAULT_BATCH}) and for bf16 /ROWS/PIECE (tokens per forward pass, each on a "
+                        f"(rows per batch, default {DEFAULT_BATCH}) and /ROWS/PIECE (tokens per forward pass, each on a "
                         f"thread of its own; 0 = one pass per batch; default {DEFAULT_PIECE}); default fp32,bf16")
     parser.add_argument("--rounds", type=int, default=2, help="timed first rankings per dtype (default 2)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every usable core, as the app's first run)")

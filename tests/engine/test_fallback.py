@@ -200,13 +200,13 @@ def test_the_chosen_precision_and_why_are_shown_with_the_model(bf16_fallback):
     assert any("bf16" in line for line in bf16_fallback.info.choices)
     fp16 = load("fp16")  # no fp16 path: runs fp32 and says so, never a silent mismatch
     assert fp16.info.dtype == "fp32" and any("no fp16" in line for line in fp16.info.choices)
-    # How it runs on a CPU is said too: bf16 in passes one per core, fp32 in one pass per batch.
+    # How it runs on a CPU is said too: passes one per core, in either precision.
     per_core = "chunks embedded in passes of at most 1,024 tokens, one per core"
     assert any(line.startswith(per_core) for line in bf16_fallback.info.choices)
-    assert not any(line.startswith(per_core) for line in fp16.info.choices)
+    assert any(line.startswith(per_core) for line in fp16.info.choices)
 
 
-# --- bf16 on the CPU: pieces of a batch embedded on a core each ---------------------------------
+# --- On the CPU: pieces of a batch embedded on a core each ---------------------------------------
 
 @pytest.fixture
 def threads():
@@ -222,14 +222,15 @@ def prompts_of_a_long_text(scorer) -> list:
     return scorer.build_prompts("", "key rotation", [text[i : i + 900] for i in range(0, len(text), 900)])
 
 
-def test_bf16_scores_are_the_same_whether_one_core_or_two_embed_them(threads, bf16_fallback):
+@pytest.mark.parametrize("dtype", ["bf16", "fp32"])
+def test_scores_are_the_same_whether_one_core_or_two_embed_them(threads, fallback, dtype):
     # Each piece runs single-threaded, on the calling thread or on one of the pool's: the same
     # rows in the same pieces, so a machine's core count cannot change a score or a tie.
-    prompts = prompts_of_a_long_text(bf16_fallback)
+    prompts = prompts_of_a_long_text(fallback)
     scores = {}
     for n in (1, 2):
         threads.set_num_threads(n)
-        scorer = load("bf16")
+        scorer = load(dtype)
         scores[n] = sorted(x for batch in scorer.score_prompts(prompts) for x in batch)
         assert threads.get_num_threads() == n  # the count the run was given is back for the next one
     assert len(scores[1]) == len(prompts) and scores[1] == scores[2]

@@ -1,5 +1,5 @@
 """Forward passes one per CPU core, each single-threaded: the reranker's batches on a CPU, the
-offline fallback's bf16 pieces.
+offline fallback's pieces.
 
 A multi-threaded torch pass splits every matmul and elementwise op over the cores and meets them at
 a barrier hundreds of times a pass; small passes split badly. Independent passes, one per core,
@@ -7,7 +7,8 @@ each on one thread, meet at no barrier. Measured on a 2-core machine: a pass of 
 0.6B shape ran x1.58-1.60 faster on two threads than on one, two passes at once x1.90-1.94
 (core_scaling.py); whole calls in fp32 ran x1.02-1.16 faster (bench_engine.py, `engine`
 against `onepass`, 8 and 32 pairs); the fallback's first ranking of sample_data took 0.80x the
-time of whole batches (fallback_first_screen.py, `bf16` against `bf16/64/0`).
+time of whole batches in bf16 (fallback_first_screen.py, `bf16` against `bf16/64/0`) and 0.78x in
+fp32 on an AVX2-only CPU (`fp32` against `fp32/64/0`).
 
 One pool serves the process, rebuilt when torch's thread count changes: a scorer loaded again
 (a new dtype, a benchmark round) does not leave a pool of idle threads behind.

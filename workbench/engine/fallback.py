@@ -23,12 +23,14 @@ FALLBACK_NAME = "all-MiniLM-L6-v2 (offline fallback)"
 MAX_LENGTH = 256  # max_seq_length in its sentence_bert_config.json (its position table has 512)
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] around every text
 BATCH = 64  # prompts per scored batch: how often progress is shown and cancellation checked
-# bf16 on the CPU: a forward pass takes at most this many tokens (rows x width), and the passes
-# run one per core, single-threaded (EmbeddingFallback._embed_ahead, core_pool.py): GELU, layer
-# norms and casts then work in cache (the 64-row GELU input is 50 MB). On a 2-core machine the
-# first ranking of sample_data took 9.3 s with 1,024 tokens a pass, 9.6 s with 512, 9.7 s with
-# 2,048 and 11.7 s in one 2-thread pass per batch of 64 (fallback_first_screen.py, 2 rounds).
-PIECE_TOKENS = 1024  # 0: one multi-threaded pass per batch, as the fp32 path does
+# On the CPU a forward pass takes at most this many tokens (rows x width), and the passes run one
+# per core, single-threaded (EmbeddingFallback._embed_ahead, core_pool.py): GELU, layer norms and
+# casts then work in cache (the 64-row GELU input is 50 MB) and no core waits at a barrier. First
+# ranking of sample_data on 2 cores (fallback_first_screen.py, 2 rounds): bf16 on a CPU with
+# native bf16 (AVX-512 BF16) 9.3 s with 1,024 tokens a pass, 9.6 s with 512, 9.7 s with 2,048 and
+# 11.7 s in one 2-thread pass per batch of 64; fp32 on an AVX2-only CPU (Zen 3) 25.9 s with 1,024,
+# 25.8 s with 512 and 2,048, 33.3 s in one pass per batch.
+PIECE_TOKENS = 1024  # 0: one multi-threaded pass per batch
 DOC_CACHE_SIZE = 50_000  # 384 floats each: about 75 MB at most
 DTYPES = ("fp32", "bf16")
 # CPU flags of native bf16 dot products (x86 Linux): where bf16 matmuls were measured faster.
@@ -110,9 +112,9 @@ class EmbeddingFallback(Scorer):
         self.model = AutoModel.from_pretrained(path, use_safetensors=True).to(device).eval()
         self.device = torch.device(device)
         self._bf16 = dtype == "bf16"
-        # Pieces, each on a core of its own, pay off on the CPU; a GPU wants whole batches. The
-        # fp32 path stays as it was (one multi-threaded pass per batch): the reference to compare.
-        self._pieces = self._bf16 and self.device.type == "cpu" and PIECE_TOKENS > 0
+        # Pieces, each on a core of its own, pay off on the CPU in either precision; a GPU wants
+        # whole batches.
+        self._pieces = self.device.type == "cpu" and PIECE_TOKENS > 0
         if self._pieces:
             choices = (*choices, f"chunks embedded in passes of at most {PIECE_TOKENS:,} tokens, one per core, "
                                  "each single-threaded, the next batch queued behind")
@@ -254,7 +256,7 @@ class EmbeddingFallback(Scorer):
     def _documents(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
         missing = self._recall(list(dict.fromkeys(r for r in rows if r not in self._doc_cache)))
         if missing:
-            embedded = self._embed(missing)  # the bf16 pieces are in the cache already (_embed_ahead)
+            embedded = self._embed(missing)  # on the CPU the pieces are in the cache already (_embed_ahead)
             for r, v in zip(missing, embedded):
                 self._doc_cache[r] = v
             self._keep(dict(zip(missing, embedded)))
