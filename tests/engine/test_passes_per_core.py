@@ -122,6 +122,26 @@ def test_the_first_rows_come_from_the_smallest_batch_on_every_thread(tiny_scorer
     assert sorted(i for b in batches for i, _ in b) == list(range(12))
 
 
+def test_with_one_thread_the_first_rows_still_come_from_the_smallest_batch(tiny_scorer, monkeypatch):
+    """The app's later runs leave a core to the interface: one torch thread, one pass at a time.
+    The smallest batch still goes first: the first rows of a changed query come after it, not
+    after a whole batch of the longest rows; every pair is still scored once."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    where = watch_passes(tiny_scorer, monkeypatch)
+    tiny_scorer.token_budget, old = 150, tiny_scorer.token_budget
+    try:
+        prompts = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT[: 40 + 25 * i] for i in range(12)])
+        batches = list(tiny_scorer.score_prompts(prompts))
+    finally:
+        tiny_scorer.token_budget = old
+        torch.set_num_threads(before)
+    tokens = [t for _, _, t in where]
+    assert len(tokens) >= 3 and tokens[0] == min(tokens) < max(tokens)
+    assert max(i for i, _ in batches[0]) < 6  # the short documents' (prompts grow with i)
+    assert sorted(i for b in batches for i, _ in b) == list(range(12))
+
+
 def test_spread_gives_each_core_a_batch_of_the_same_width():
     lengths = [90, 80, 70, 60, 50]
     halves = spread([[0, 1, 2, 3, 4]], 2)
