@@ -48,6 +48,16 @@ def watch_passes(scorer, monkeypatch) -> list:
     return where
 
 
+def _score_growing_texts(scorer, budget: int) -> list:
+    """The batches of one scoring call over 12 texts of growing length (prompt i is longer than i-1)."""
+    scorer.token_budget, old = budget, scorer.token_budget
+    try:
+        prompts = scorer.build_prompts(INSTR, QUERY, [TEXT[: 40 + 25 * i] for i in range(12)])
+        return list(scorer.score_prompts(prompts))
+    finally:
+        scorer.token_budget = old
+
+
 def _rank(scorer, per_core: bool, budget: int = 300):
     scorer.pass_per_core = per_core
     scorer.token_budget, old = budget, scorer.token_budget
@@ -109,12 +119,7 @@ def test_the_first_rows_come_from_the_smallest_batch_on_every_thread(tiny_scorer
     """A live run shows rows as soon as one small pass on every core allows, not after a whole batch
     on one core; the other batches are then cut so the cores finish together."""
     where = watch_passes(tiny_scorer, monkeypatch)
-    tiny_scorer.token_budget, old = 300, tiny_scorer.token_budget
-    try:
-        prompts = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT[: 40 + 25 * i] for i in range(12)])
-        batches = list(tiny_scorer.score_prompts(prompts))
-    finally:
-        tiny_scorer.token_budget = old
+    batches = _score_growing_texts(tiny_scorer, budget=300)
     assert where[0][:2] == (threading.current_thread().name, 2)
     assert where[0][2] == min(tokens for _, _, tokens in where)  # the smallest batch went first...
     assert max(i for i, _ in batches[0]) < 6  # ...the short documents' (prompts grow with i)
@@ -129,12 +134,9 @@ def test_with_one_thread_the_first_rows_still_come_from_the_smallest_batch(tiny_
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     where = watch_passes(tiny_scorer, monkeypatch)
-    tiny_scorer.token_budget, old = 150, tiny_scorer.token_budget
     try:
-        prompts = tiny_scorer.build_prompts(INSTR, QUERY, [TEXT[: 40 + 25 * i] for i in range(12)])
-        batches = list(tiny_scorer.score_prompts(prompts))
+        batches = _score_growing_texts(tiny_scorer, budget=150)
     finally:
-        tiny_scorer.token_budget = old
         torch.set_num_threads(before)
     tokens = [t for _, _, t in where]
     assert len(tokens) >= 3 and tokens[0] == min(tokens) < max(tokens)
