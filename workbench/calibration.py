@@ -207,8 +207,8 @@ class Threshold:
     below: float | None = None  # the highest score the cut leaves out (None: it keeps every chunk)
 
     def to_dict(self) -> dict:
-        return {"threshold": self.threshold, "f1": self.f1, "precision": self.precision, "recall": self.recall,
-                "relevant": self.relevant, "selected": self.selected}
+        return {"threshold": self.threshold, "shown": self.shown(), "f1": self.f1, "precision": self.precision,
+                "recall": self.recall, "relevant": self.relevant, "selected": self.selected}
 
     def shown(self) -> str:
         """The cut-off as a person reads and copies it: the shortest decimal, rounded down, that
@@ -265,7 +265,7 @@ def calibration_report(result: RankResult, normalization: RunNormalization | Non
         scored = [(c.score, labels.grades.get((c.doc_id, c.chunk.index), 0) >= 1) for c in chunks]
         cut = best_threshold(scored)
         report["labels"] = {"relevant": sum(r for _, r in scored), "unjudged": labels.unjudged}
-        report["best_threshold"] = cut.to_dict() | {"shown": cut.shown()} if cut else None
+        report["best_threshold"] = cut.to_dict() if cut else None
     return report
 
 
