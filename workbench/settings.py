@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     # -- what the code needs, checked ---------------------------------------------------------
 
     def load_options(self) -> LoadOptions:
-        """How to load the model. Imports torch (engine.loading): call it when a model will load."""
+        """How to load the model (checked; torch is imported only once a model loads)."""
         from .engine.loading import LoadOptions
 
         try:

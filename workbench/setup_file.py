@@ -80,7 +80,7 @@ class Setup:
         return (self.model,) if self.model and self.model.startswith(URL_SCHEMES) else ()
 
     def load_options(self) -> LoadOptions:
-        """How to load the model (imports torch)."""
+        """How to load the model."""
         from .engine.loading import LoadOptions
 
         if not self.backend:

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from .prompt import DEFAULT_MAX_LENGTH
 from .scorer import Scorer
 from .types import (
@@ -32,7 +30,8 @@ from .types import (
 )
 
 __all__ = ["DEFAULT_MODEL", "LoadOptions", "ModelLoadError", "load_scorer"]
-_TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+# torch is imported inside the functions that need it: the app imports this module for its
+# options, and importing torch first (2-3 s on a small CPU) would hold its window back that long.
 # Files a reranker needs: weights as safetensors only (no pickles), configs and tokenizer.
 _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken"]
 
@@ -82,7 +81,15 @@ class LoadOptions:
             check_urls(self.backend)
 
 
+def torch_dtype(name: str):
+    import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[name]
+
+
 def resolve_device(requested: str) -> tuple[str, str]:
+    import torch
+
     if requested == "cuda" and not torch.cuda.is_available():
         raise ModelLoadError("--device cuda was asked for, but torch sees no CUDA GPU here")
     if requested != "auto":
@@ -96,6 +103,8 @@ def resolve_dtype(requested: str, device: str) -> tuple[str, str]:
     if requested != "auto":
         return requested, f"dtype {requested} (as asked)"
     if device == "cuda":
+        import torch
+
         if torch.cuda.is_bf16_supported():
             return "bf16", "dtype bf16: fastest safe choice on this GPU (fp16 can overflow to NaN)"
         return "fp32", "dtype fp32: this GPU lacks bf16 and fp16 can overflow to NaN"
@@ -173,6 +182,7 @@ def load_fallback(options: LoadOptions, reason: str) -> Scorer:
 
 
 def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .reranker import Qwen3Reranker, schedule_for
@@ -181,7 +191,7 @@ def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
     dtype, dtype_why = resolve_dtype(options.dtype, device)
     path, revision = _locate(name, options, say)
     say(f"loading {name} on {device} ({dtype}{'' if options.quantize == 'none' else ', ' + options.quantize})")
-    kwargs: dict = {"dtype": _TORCH_DTYPES[dtype], "trust_remote_code": False, "use_safetensors": True}
+    kwargs: dict = {"dtype": torch_dtype(dtype), "trust_remote_code": False, "use_safetensors": True}
     if options.quantize != "none":
         kwargs["quantization_config"] = quantization_config(options.quantize, dtype)
         kwargs["device_map"] = {"": device}
@@ -279,7 +289,7 @@ def quantization_config(quantize: str, dtype: str):
         from transformers import BitsAndBytesConfig
     except ImportError as e:
         raise ModelLoadError("--quantize needs bitsandbytes and accelerate: pip install 'rerank-workbench[quant]'") from e
-    compute = _TORCH_DTYPES[dtype]
+    compute = torch_dtype(dtype)
     # lm_head stays unquantised: quantising the yes/no rows destroys the scores.
     if quantize == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=["lm_head"])

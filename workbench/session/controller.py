@@ -270,6 +270,21 @@ class Workbench:
         """Show a logged run as it was logged, without recomputing: True when its complete ranking
         is in the log; False when only its inputs are (the caller should score it again)."""
         self.restore_inputs(run)
+        return self._show_logged(run)
+
+    def show_logged_if_current(self, run: StoredRun) -> bool:
+        """Show a logged run's ranking if it was ranked from exactly the inputs the session has now
+        (the same documents with the same texts, query, instruction and chunking): True when shown.
+        A relaunch puts its last ranking on screen this way while the model is still loading
+        (seconds of library imports on a small CPU); the run that follows replaces it."""
+        same = (
+            self.settings_error is None
+            and (run.query, run.instruction, run.chunking) == (self.query, self.instruction, self.settings.chunking)
+            and [(d.id, d.text) for d in run.documents] == [(d.id, d.text) for d in self.documents]
+        )
+        return same and self._show_logged(run)
+
+    def _show_logged(self, run: StoredRun) -> bool:
         spans = stored_spans(run)
         if spans is None:
             return False

@@ -79,6 +79,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.model_state = "loading"  # loading | loaded | failed
         self.recorder_ready = False
         self.touched = False  # the user edited something: a late restore must not undo it
+        self.ranked_this_launch = False  # a run completed (a ranking restored from the log is none)
         self._debounce: Timer | None = None
         self.typing_pause = TypingPause(config.debounce_s)  # adaptive unless a pause was set
         self._score_worker: Worker | None = None
@@ -282,7 +283,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     def score(self, inputs) -> None:
         worker = get_current_worker()
         if self.session.model is not None and self.session.model.device == "cpu":
-            threads_for_run(first_run=self.session.result is None and not self.touched)  # ui/cpu.py: why
+            threads_for_run(first_run=not self.ranked_this_launch and not self.touched)  # ui/cpu.py: why
         listener = PostingListener(self, self.session.memory_in_use)
         self.session.execute(inputs, listener, lambda: worker.is_cancelled)
 
@@ -302,6 +303,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         if not self.session.accept_finished(message.generation, message.result):
             return
         stats = message.result.stats
+        self.ranked_this_launch = True
         self.typing_pause.observe(stats)
         self.widget(StatusBar).run_done(stats, message.memory)
         took = "" if self.config.hide_volatile else f" in {stats.latency_s:.2f} s"
