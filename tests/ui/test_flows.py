@@ -79,6 +79,23 @@ async def test_editing_cancels_the_previous_run_and_only_the_latest_is_shown(mak
         assert app.widget(ChunkList).row_count == len(final)
 
 
+async def test_a_runs_first_scores_are_drawn_at_once_even_after_a_redraw_of_the_previous_ones(make_app):
+    # A redraw between a run's start and its first scores (a notice, a key) still shows the
+    # previous run's scores. It used to count as the new run's first rows, so the real first
+    # scores then waited for the redraw timer, and the latency benchmark reported them early.
+    app = make_app(query="nightly backups")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ranked(pilot, "nightly backups")
+        with app.session.model_lock:  # the next run can neither chunk nor score until released
+            await type_query(pilot, " kept")
+            await wait_for(pilot, lambda: app.session.running and "started" in app.timeline, what="the run's start")
+            app.request_refresh()
+            await pilot.pause()
+            assert app.session.scores and "first_rows" not in app.timeline
+        await wait_ranked(pilot, app.session.query)
+        assert app.timeline["chunked"] <= app.timeline["first_rows"]
+
+
 async def test_add_document_by_path(make_app, tmp_path):
     path = tmp_path / "extra.md"
     path.write_text("Tamping pressure matters less than an even distribution of the coffee bed.\n")

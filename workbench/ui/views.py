@@ -53,7 +53,7 @@ class ViewUpdates(AppPart):
     def request_refresh(self) -> None:
         """Redraw now, or at most every REFRESH_S while scores stream in (one redraw per burst).
         A run's first scores are drawn at once: they are what the user waits for after typing."""
-        first_scores = bool(self.session.scores) and "started" in self.timeline and "first_rows" not in self.timeline
+        first_scores = self._first_scores_undrawn()
         if self._refresh_timer is not None and not first_scores:
             return
         wait = 0.0 if first_scores else self._last_refresh + REFRESH_S - perf_counter()
@@ -62,13 +62,19 @@ class ViewUpdates(AppPart):
         else:
             self._refresh_timer = self.set_timer(wait, self.refresh_views)
 
+    def _first_scores_undrawn(self) -> bool:
+        """The running run has scores and none of them is drawn yet. Until its chunks arrive
+        ("chunked") the scores held are the previous run's: a redraw then must not count as its
+        first rows, or its real first scores would wait for the redraw timer."""
+        return bool(self.session.scores) and "chunked" in self.timeline and "first_rows" not in self.timeline
+
     def refresh_views(self) -> None:
         if self._refresh_timer is not None:
             self._refresh_timer.stop()
         self._refresh_timer = None
         self._last_refresh = perf_counter()
         session = self.session
-        if session.scores and "started" in self.timeline and "first_rows" not in self.timeline:
+        if self._first_scores_undrawn():
             self.timeline["first_rows"] = perf_counter()
         view = with_first_stage(session.view(), *self._first_stage_now())
         texts = {d.id: d.text for d in session.documents}
