@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.fallback import MAX_LENGTH, EmbeddingFallback
+from workbench.engine.fallback import FIRST_BATCH, MAX_LENGTH, EmbeddingFallback
 from workbench.engine.ranking import Ranker
 from workbench.engine.types import ChunkSettings, Document
 
@@ -258,3 +258,38 @@ def test_a_query_longer_than_the_window_is_cut_as_the_tokenizer_would_cut_it(fal
     prompt = fallback.build_prompts("", query, ["nightly backups are kept"])[0]
     cut = prompt.ids.index(0)  # the query/document boundary
     assert list(prompt.ids[:cut]) == fallback.tokenizer.encode(query, truncation=True, max_length=256)
+
+
+def test_chunks_embedded_before_the_query_leave_the_first_query_only_itself_to_embed(fallback):
+    ranker = Ranker(fallback)
+    docs = [Document("kiln.md", "The kiln fires stoneware at cone six over nine hours. " * 30),
+            Document("glaze.md", "A celadon glaze turns green in a reducing atmosphere. " * 30)]
+    for d in docs:
+        ranker.prepare(d, ChunkSettings())
+    stats = ranker.rank("which glaze turns green", "", docs).stats
+    assert stats.scored == stats.pairs > 2
+    assert stats.model_tokens == len(fallback.tokenizer.encode("which glaze turns green"))
+
+
+def test_embedding_ahead_stops_when_told_and_the_run_embeds_the_rest(fallback):
+    ranker = Ranker(fallback)
+    small = ChunkSettings(tokens=32, overlap=0)  # many cheap chunks: more than one batch of them
+    docs = [Document("tides.md", " ".join(f"Tide note {i}: the ebb at pier {i} turns at {i % 12} o'clock." for i in range(400)))]
+    assert len(ranker.chunk(docs[0], small)) > 2 * FIRST_BATCH
+    asked = []
+    ranker.prepare(docs[0], small, should_stop=lambda: asked.append(1) or len(asked) > 1)  # after one batch
+    result = ranker.rank("when does the ebb turn", "", docs, small)
+    query = len(fallback.tokenizer.encode("when does the ebb turn"))
+    chunk_tokens = sum(c.prompt_tokens - query - 1 for c in result.ranked_chunks())  # a prompt: query, a mark, chunk
+    # The run embedded the query and some chunks, not all: the rest were embedded ahead.
+    assert query < result.stats.model_tokens < query + chunk_tokens
+
+
+def test_a_run_shows_chunks_embedded_before_at_once_then_a_small_first_batch(fallback):
+    texts = [f"Ledger entry {i}: the auditor checked invoice {i * 13} against receipt {i * 7}." for i in range(40)]
+    fallback.prepare_texts(texts[:10])
+    prompts = fallback.build_prompts("", "which invoice was checked", texts)
+    batches = [sorted(i for i, _ in batch) for batch in fallback.score_prompts(prompts)]
+    assert batches[0] == list(range(10))  # embedded before: only cosines, shown first and together
+    assert len(batches[1]) == FIRST_BATCH < len(batches[2])  # then a small batch, so rows come soon
+    assert sorted(i for batch in batches for i in batch) == list(range(40))

@@ -31,3 +31,12 @@ def test_a_fixed_pause_is_kept():
     pause = TypingPause(0.25)
     pause.observe(_run(0.01))
     assert pause.delay_s() == 0.25
+
+
+def test_a_pass_timed_before_any_run_sizes_the_first_pause_until_runs_say_more():
+    pause = TypingPause()
+    pause.observe_pass(0.02)  # the tiny model's warm-up pass: the first query need not wait long
+    assert pause.delay_s() == MIN_DELAY_S
+    pause.observe(_run(0.5))
+    pause.observe_pass(0.001)  # a later timing never overrides what runs measured
+    assert pause.delay_s() == 0.25

@@ -10,6 +10,8 @@ from workbench.engine.types import ChunkSettings
 from workbench.session import NullRecorder, RunRecorder, RunSettings, SessionInputError, Workbench
 from workbench.testing.slow_scorer import SlowScorer
 
+from tokenizer_calls import tokenised_texts, unseen_documents
+
 SETTINGS = RunSettings(ChunkSettings(24, 4))
 
 
@@ -99,6 +101,53 @@ def test_a_superseded_run_reports_nothing_more_and_is_discarded(tiny_scorer, doc
     second = wb.start_run()
     assert not wb.accept_chunked(first.generation, {})
     assert wb.accept_chunked(second.generation, {d.id: [] for d in documents})
+
+
+def test_a_run_over_prepared_documents_tokenises_none_of_their_text(tiny_scorer, monkeypatch):
+    docs = unseen_documents("prep")
+    wb = Workbench(SETTINGS, documents=docs)
+    wb.attach(tiny_scorer)
+    prepared = wb.prepare(docs, SETTINGS.chunking, should_stop=lambda: False)
+    assert prepared.documents == len(docs) and prepared.pass_s > 0
+    seen = tokenised_texts(monkeypatch, tiny_scorer.tokenizer)
+    wb.set_query("glaze batch")
+    result = wb.run_now()
+    assert result.stats.scored == result.stats.pairs > len(docs)  # every chunk scored, none cached
+    assert not any("kiln" in text for text in seen)  # no chunking, no document tokenised again
+    # ...and the scores are those of a run that did the work itself.
+    fresh = Workbench(SETTINGS, query="glaze batch", documents=docs)
+    fresh.attach(tiny_scorer)
+    tiny_scorer.forget_texts()
+    again = fresh.run_now()
+    assert [(c.doc_id, round(c.logit, 5)) for c in again.ranked_chunks()] == [(c.doc_id, round(c.logit, 5)) for c in result.ranked_chunks()]
+
+
+def test_preparing_stops_when_a_run_starts_or_it_is_told_to(tiny_scorer):
+    docs = unseen_documents("stop")
+    wb = Workbench(SETTINGS, query="kiln", documents=docs)
+    wb.attach(tiny_scorer)
+    asked = []
+
+    def run_starts_after_the_first() -> bool:
+        if asked:
+            wb.start_run()  # the user's run supersedes the preparation
+        asked.append(1)
+        return False
+
+    assert wb.prepare(docs, SETTINGS.chunking, should_stop=run_starts_after_the_first).documents == 1
+    assert wb.prepare(docs, SETTINGS.chunking, should_stop=lambda: True).documents == 0
+
+
+def test_a_document_the_tokenizer_cannot_read_stops_preparing_without_an_error(tiny_scorer, monkeypatch):
+    docs = unseen_documents("bad")
+    wb = Workbench(SETTINGS, documents=docs)
+    wb.attach(tiny_scorer)
+
+    def broken(document, settings):
+        raise RuntimeError("cannot tokenise")
+
+    monkeypatch.setattr(wb.ranker, "prepare", broken)
+    assert wb.prepare(docs, SETTINGS.chunking, should_stop=lambda: False).documents == 0  # the run will say what is wrong
 
 
 def test_edits_say_whether_a_run_is_due(documents):

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from workbench.engine.loading import LoadOptions
+from workbench.session.pacing import MAX_DELAY_S
 from workbench.testing.slow_scorer import SlowScorer
 from workbench.ui.presets import StorePresets
 from workbench.ui.screens.dialogs import InputDialog, PasteDialog
@@ -24,6 +25,7 @@ from workbench.ui.widgets.chunk_list import ChunkList
 from workbench.ui.widgets.status_bar import StatusBar
 
 from no_hang import release_fifo
+from tokenizer_calls import tokenised_texts, unseen_documents
 from ui_helpers import FakeRecorder, wait_for, wait_ranked
 
 SIZE = (120, 40)
@@ -54,6 +56,30 @@ async def test_model_loads_then_typing_a_query_ranks(make_app):
         assert table.row_count == sum(len(s) for s in app.session.spans.values()) > 3
         assert "last run" in status_text(app)
         assert app.session.result.stats.pairs == table.row_count
+
+
+async def test_documents_are_tokenised_while_the_first_query_is_typed(make_app, tiny_scorer, monkeypatch):
+    """With no query yet, the app chunks and tokenises the documents: the first query's run then
+    starts scoring at once instead of tokenising every document first."""
+    app = make_app(documents=unseen_documents("typed"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.model_state == "loaded", what="the model")
+        await wait_for(pilot, lambda: not any(w.group == "prepare" and not w.is_finished for w in app.workers),
+                       what="the documents prepared")
+        seen = tokenised_texts(monkeypatch, tiny_scorer.tokenizer)
+        await type_query(pilot, "glaze")
+        await wait_ranked(pilot, "glaze")
+        assert app.session.result.stats.scored > 4
+        assert not any("kiln" in text for text in seen)
+
+
+async def test_the_first_query_waits_a_pause_sized_by_a_pass_timed_before_it(make_app):
+    """Without a timing the first query would wait the longest pause (nothing measured yet);
+    the tiny model's warm-up pass takes milliseconds, so the first query waits the shortest."""
+    app = make_app(documents=unseen_documents("paced"), debounce_s=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.typing_pause.first_result_s is not None, what="the timed pass")
+        assert app.typing_pause.delay_s() < MAX_DELAY_S
 
 
 async def test_editing_cancels_the_previous_run_and_only_the_latest_is_shown(make_app, tiny_scorer):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from .overlap import to_device
@@ -65,13 +66,18 @@ def compile_failure(error: BaseException) -> str:
 
 
 def pad_rows(rows: Sequence[Sequence[int]], pad_id: int, n_rows: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids (n_rows x width) and each row's last real position (dummy rows: 0)."""
-    ids = torch.full((n_rows, width), pad_id, dtype=torch.long)
-    last = torch.zeros(n_rows, dtype=torch.long)
+    """Right-padded ids (n_rows x width) and each row's last real position (dummy rows: 0).
+
+    Filled in numpy, not torch: a torch op per row releases the GIL and takes it back, and in the
+    app, where the interface thread holds the GIL between those ops, each take-back can wait up to
+    the interpreter's switch interval (5 ms). A 64-row batch of 250-300 tokens also takes 0.7 ms
+    here against 4.1 ms through torch.tensor per row."""
+    ids = np.full((n_rows, width), pad_id, dtype=np.int64)
+    last = np.zeros(n_rows, dtype=np.int64)
     for j, r in enumerate(rows):
-        ids[j, : len(r)] = torch.tensor(r, dtype=torch.long)
+        ids[j, : len(r)] = r
         last[j] = len(r) - 1
-    return ids, last
+    return torch.from_numpy(ids), torch.from_numpy(last)
 
 
 class CompiledForward:

@@ -23,6 +23,9 @@ FALLBACK_NAME = "all-MiniLM-L6-v2 (offline fallback)"
 MAX_LENGTH = 256  # max_seq_length in its sentence_bert_config.json (its position table has 512)
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] around every text
 BATCH = 64  # prompts per scored batch: how often progress is shown and cancellation checked
+# The first batch of chunks to embed is smaller, so a run shows rows soon: 64 of sample_data's
+# longest chunks took 3.9 s on 2 cores of an AVX2-only CPU before anything was shown.
+FIRST_BATCH = 8
 # On the CPU a forward pass takes at most this many tokens (rows x width), and the passes run one
 # per core, single-threaded (EmbeddingFallback._embed_ahead, core_pool.py): GELU, layer norms and
 # casts then work in cache (the 64-row GELU input is 50 MB) and no core waits at a barrier. First
@@ -35,6 +38,7 @@ DOC_CACHE_SIZE = 50_000  # 384 floats each: about 75 MB at most
 DTYPES = ("fp32", "bf16")
 # CPU flags of native bf16 dot products (x86 Linux): where bf16 matmuls were measured faster.
 _BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+PREPARING_QUERY = "embedding the chunks ahead of a query"  # scored against, and the scores dropped
 _SEP = 0  # marks the query/document boundary inside Prompt.ids (id 0 is [PAD] in this vocab)
 
 
@@ -171,6 +175,17 @@ class EmbeddingFallback(Scorer):
     def probability(self, logit: float) -> float:
         return max(0.0, min(1.0, logit))
 
+    def prepare_texts(self, texts: Sequence[str], should_stop: CancelCheck | None = None) -> None:
+        """Embed the texts before any query: their embeddings do not depend on it, and they are
+        kept (in memory, and in the session database), so a first query over them embeds itself
+        and the texts not reached yet. Stops between batches when `should_stop` says so: small
+        ones, so a run that starts meanwhile waits for few chunks."""
+        try:
+            for _ in self._score(self.build_prompts("", PREPARING_QUERY, texts), should_stop, rows_per_batch=FIRST_BATCH):
+                pass
+        except Cancelled:
+            pass
+
     def keep_embeddings_in(self, cache: EmbeddingCache | None) -> None:
         self._embedding_store = cache
 
@@ -203,9 +218,11 @@ class EmbeddingFallback(Scorer):
         return f"[query] {self.tokenizer.decode(q)}\n[document] {self.tokenizer.decode(d)}"
 
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
+        return self._score(prompts, should_cancel, BATCH)
+
+    def _score(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None, rows_per_batch: int) -> Iterator[ScoredBatch]:
         self._embedded_tokens = 0
-        order = sorted(range(len(prompts)), key=lambda i: -prompts[i].tokens)
-        batches = [[(i, *_split(prompts[i])) for i in order[s : s + BATCH]] for s in range(0, len(order), BATCH)]
+        batches = self._batches([(i, *_split(p)) for i, p in enumerate(prompts)], rows_per_batch)
         threads = torch.get_num_threads()
         queued: dict[tuple[int, ...], tuple[Future, int]] = {}  # row: (its piece's pass, its place)
         try:
@@ -222,6 +239,18 @@ class EmbeddingFallback(Scorer):
         finally:
             for future, _ in queued.values():
                 future.cancel()  # a cancelled or abandoned run leaves nothing queued on the cores
+
+    def _batches(self, items: list[tuple[int, tuple[int, ...], tuple[int, ...]]], rows_per_batch: int) -> list[list]:
+        """(index, query ids, chunk ids) in scoring batches: first, in one batch, every chunk whose
+        embedding is at hand (in memory or in the session database; embedded ahead of the query,
+        say), which costs only cosines; then the others longest first, a small batch before
+        batches of `rows_per_batch`."""
+        self._recall([r for r in dict.fromkeys(d for _, _, d in items) if r not in self._doc_cache])
+        known = [item for item in items if item[2] in self._doc_cache]
+        todo = sorted((item for item in items if item[2] not in self._doc_cache), key=lambda item: -len(item[2]))
+        cuts = [0, *range(min(FIRST_BATCH, len(todo)), len(todo), rows_per_batch), len(todo)]
+        batches = [known] if known else []
+        return batches + [todo[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
 
     def _embed_ahead(self, rows: list[tuple[int, ...]], following: list[tuple[int, ...]], queued: dict) -> None:
         """Put `rows`' embeddings in the cache, computed in passes of at most PIECE_TOKENS tokens,

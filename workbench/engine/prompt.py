@@ -100,6 +100,12 @@ class PromptBuilder:
             prompts.append(Prompt(ids=ids, truncated=truncated, kept_chars=kept_chars))
         return prompts
 
+    def remember_documents(self, documents: Sequence[str]) -> None:
+        """Tokenise the document parts of prompts still to be built: they do not depend on the
+        instruction or the query, and a later build then only joins ids."""
+        with self._lock:
+            self._document_ids(documents)
+
     def forget_documents(self) -> None:
         """Drop the remembered document token ids (see Scorer.forget_texts)."""
         with self._lock:

@@ -62,6 +62,11 @@ class Scorer(ABC):
         """Drop what was remembered about texts seen (token ids kept to build prompts faster):
         a job that never sees a text twice keeps its memory flat. Nothing by default."""
 
+    def prepare_texts(self, texts: Sequence[str], should_stop: CancelCheck | None = None) -> None:
+        """Do now what scoring `texts` needs whatever the query (tokenising them; embedding them,
+        for a scorer whose texts' embeddings do not depend on it), so a first run over them has
+        less to do. Stops early when `should_stop` says so. Nothing by default."""
+
     def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
         """Tokens the model runs to score `prompts` in one call (what tokens/s should count)."""
         return sum(p.tokens for p in prompts)

@@ -10,15 +10,15 @@ the owner thread applies what arrives with `accept_*`, which drop anything from 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from workbench.documents import unique_ids
 from workbench.engine.cache import MemoryScoreCache
 from workbench.engine.prompt import DEFAULT_INSTRUCTION
 from workbench.engine.ranking import PromptView, Ranker, RankProgress
 from workbench.engine.scorer import Scorer
-from workbench.engine.types import AGGREGATES, ChunkScore, ChunkSpan, Document, ModelInfo, RankResult
+from workbench.engine.types import AGGREGATES, ChunkScore, ChunkSettings, ChunkSpan, Document, ModelInfo, RankResult
 from workbench.store import StoredRun
 
 from .ab import ABPin
@@ -30,6 +30,14 @@ from .recorder import NullRecorder, RunRecorder
 from .view_model import ResultsView, ViewOptions, results_view
 
 ChunkKey = tuple[str, int]  # (document id, chunk index)
+
+
+@dataclass
+class Preparation:
+    """What `Workbench.prepare` did: documents prepared, and one pass's seconds (None: not timed)."""
+
+    documents: int = 0
+    pass_s: float | None = None
 
 
 class SessionInputError(ValueError):
@@ -203,6 +211,36 @@ class Workbench:
         recorder.finish(run_id, result)  # after the listener has it: recording never delays display
         self._pass_notices(listener)
         return result
+
+    def prepare(self, documents: Sequence[Document], chunking: ChunkSettings, should_stop: Callable[[], bool]) -> Preparation:
+        """Get ready for a first run (on any thread) while none can start yet (no query typed):
+        every document chunked and tokenised, so the run starts scoring at once, and one pass of
+        the model timed (a warm-up, and a measure of the model's speed before any run). Stops,
+        between documents, when a run starts or `should_stop` says so. A failure stops it
+        quietly: the run meets the same one and reports it."""
+        ranker, generation, done, timed = self.ranker, self.generation, Preparation(), False
+
+        def stop() -> bool:
+            return should_stop() or self.generation != generation
+
+        for document in documents:
+            if ranker is None or stop():
+                break
+            # One document at a time (a batch at a time, where preparing means embedding): a run
+            # that starts meanwhile waits for that much at most.
+            with self.model_lock:
+                try:
+                    ranker.prepare(document, chunking, stop)
+                except Exception:  # noqa: BLE001
+                    break
+                if not timed:
+                    timed = True
+                    try:
+                        done.pass_s = ranker.time_a_pass(document, chunking)
+                    except Exception:  # noqa: BLE001
+                        pass
+            done.documents += 1
+        return done
 
     def _pass_notices(self, listener: RunListener) -> None:
         for text in self.recorder.take_notices():

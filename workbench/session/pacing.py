@@ -21,14 +21,22 @@ class TypingPause:
     def __init__(self, fixed_s: float | None = None):
         self.fixed_s = fixed_s
         self.first_result_s: float | None = None  # running estimate over runs that scored pairs
+        self._from_pass = False  # the estimate is a timed pass's, which the first run replaces
 
     def observe(self, stats: RunStats) -> None:
         """Learn from a finished run; runs served from the cache say nothing about model cost."""
         if not stats.scored or stats.first_result_s is None:
             return
         seen = stats.first_result_s
-        old = self.first_result_s
+        old = None if self._from_pass else self.first_result_s
+        self._from_pass = False
         self.first_result_s = seen if old is None else old + SMOOTHING * (seen - old)
+
+    def observe_pass(self, seconds: float) -> None:
+        """A pass of one pair timed before any run (Workbench.prepare): the estimate until a run
+        gives one. Without it, the first query waits the longest pause whatever the model."""
+        if self.first_result_s is None:
+            self.first_result_s, self._from_pass = seconds, True
 
     def delay_s(self) -> float:
         if self.fixed_s is not None:

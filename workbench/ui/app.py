@@ -35,7 +35,7 @@ from .document_actions import DocumentActions
 from .help_actions import HelpAndPalette
 from .history_actions import HistoryActions
 from .label_actions import LabelActions
-from .messages import ModelLoaded, ModelLoadProgress, RecorderReady, RunFinished, RunProgress, RunStarted
+from .messages import ModelLoaded, ModelLoadProgress, PassTimed, RecorderReady, RunFinished, RunProgress, RunStarted
 from .output_actions import OutputActions
 from .presets import InstructionPresets, StorePresets
 from .query_set_actions import QuerySetActions
@@ -256,6 +256,9 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.session.clear_results()
             self.refresh_views()
             self.say(Text(blocker, style="italic"))
+            if not self.session.query.strip() and not self.session.settings_error:
+                # While the user types a first query: the chunking and tokenising it needs.
+                self.prepare_documents(tuple(self.session.documents), self.session.settings.chunking)
             return
         if (inputs := self.session.start_run()) is None:
             return
@@ -263,6 +266,20 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.say(f"Scoring {len(inputs.documents)} documents…", scoring=True)
         self.widget(RunLine).progress(0, 1)
         self._score_worker = self.score(inputs)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="prepare", name="preparing documents")
+    def prepare_documents(self, documents, chunking) -> None:
+        """Chunk and tokenise the documents (and the offline fallback embeds them) while no run can
+        start (session.prepare), leaving a core to the interface the user types the query into."""
+        worker = get_current_worker()
+        if self.session.model is not None and self.session.model.device == "cpu":
+            threads_for_run(first_run=False)  # ui/cpu.py
+        done = self.session.prepare(documents, chunking, lambda: worker.is_cancelled)
+        if done.pass_s is not None:
+            self.post_message(PassTimed(done.pass_s))
+
+    def on_pass_timed(self, message: PassTimed) -> None:
+        self.typing_pause.observe_pass(message.seconds)
 
     def cancel_run(self) -> None:
         """Forget the running run: its worker stops at the next batch, its messages are dropped."""
@@ -288,19 +305,21 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self.session.execute(inputs, listener, lambda: worker.is_cancelled)
 
     def on_run_started(self, message: RunStarted) -> None:
-        if self.session.accept_chunked(message.generation, message.spans):
+        if self.is_running and self.session.accept_chunked(message.generation, message.spans):
             self.timeline.setdefault("chunked", perf_counter())
             self.request_refresh()
 
     def on_run_progress(self, message: RunProgress) -> None:
-        if self.session.accept_scores(message.generation, message.scores):
+        # Closing (is_running is False from the start of shutdown): the screens' widgets are being
+        # taken down, and a run's late message would look for them (seen as a NoMatches error).
+        if self.is_running and self.session.accept_scores(message.generation, message.scores):
             self.timeline.setdefault("first_scores", perf_counter())
             self.widget(RunLine).progress(message.done, message.total)
             self.say(f"Scoring… {message.done}/{message.total} chunks", scoring=True)
             self.request_refresh()
 
     def on_run_finished(self, message: RunFinished) -> None:
-        if not self.session.accept_finished(message.generation, message.result):
+        if not self.is_running or not self.session.accept_finished(message.generation, message.result):
             return
         stats = message.result.stats
         self.ranked_this_launch = True

@@ -37,6 +37,14 @@ class ModelLoaded(Message):
         self.memory = memory
 
 
+class PassTimed(Message):
+    """Seconds one pair took in a pass before any run: how long to pause after typing."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+
 class RunStarted(Message):
     """The documents are chunked: the views can lay out every chunk before any score arrives."""
 

@@ -61,6 +61,10 @@ class RemoteReranker(Scorer):
         if self.builder is not None:
             self.builder.forget_documents()
 
+    def prepare_texts(self, texts: Sequence[str], should_stop: CancelCheck | None = None) -> None:
+        if self.builder is not None:  # tokenising only: quick, nothing to stop
+            self.builder.remember_documents(texts)
+
     def probability(self, logit: float) -> float:
         return sigmoid(logit)
 
