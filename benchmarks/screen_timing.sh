@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# What a person at the terminal waits for, timed by watching the real app's screen in tmux:
+#
+#     bash benchmarks/screen_timing.sh launch [DATA_DIR]        # ./scripts/launch as a new user would
+#     bash benchmarks/screen_timing.sh typed WAIT_S [DATA_DIR]  # sample_data without a starter query;
+#                                                              # the query typed WAIT_S s after the
+#                                                              # window asks for one
+#
+# `launch` prints when the window was drawn, when the first ranked row appeared and when the
+# "Ranked ..." line did, in seconds after the command (run it twice on one DATA_DIR for a warm
+# relaunch). `typed` prints when the window asked for a query, then the first row and the "Ranked"
+# line in seconds after the query's last key. A new DATA_DIR (default: a fresh temporary one) means
+# an empty run log and score cache. Run from a checkout: it times that checkout's ./scripts/launch
+# (its setup included when .venv is missing). Needs tmux and bc; prints figures, asserts nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:?usage: screen_timing.sh launch [DATA_DIR] | typed WAIT_S [DATA_DIR]}
+case "$mode" in
+  launch) data=${2:-}; args=() ;;
+  typed) wait_s=${2:?typed needs WAIT_S}; data=${3:-}; args=(sample_data/docs) ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+made=""
+[ -n "$data" ] || { data=$(mktemp -d); made=$data; }
+session=screen-timing-$$
+query="how long are backups kept"
+
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc; }
+screen() { tmux capture-pane -p -t "$session"; }
+# The first ranked row: rank 1 and a score with three decimals.
+has_row() { grep -q "^1 .*0\.[0-9][0-9][0-9] "; }
+
+start=$(now)
+tmux new-session -d -s "$session" -x 200 -y 50 \
+  "WORKBENCH_DATA_DIR='$data' WORKBENCH_CONFIG_DIR='$data' ./scripts/launch ${args[*]:-}; sleep 600"
+cleanup() {
+  tmux send-keys -t "$session" C-q 2>/dev/null || true
+  sleep 1
+  tmux kill-session -t "$session" 2>/dev/null || true
+  [ -z "$made" ] || rm -rf "$made"
+}
+trap cleanup EXIT
+
+if [ "$mode" = typed ]; then
+  until screen | grep -q "Type a query"; do sleep 0.1; done
+  echo "window asks for a query: $(since "$start") s after the command"
+  sleep "$wait_s"
+  tmux send-keys -t "$session" -l "$query"
+  start=$(now)
+fi
+drawn="" row=""
+for _ in $(seq 1 6000); do
+  text=$(screen)
+  [ -n "$drawn" ] || ! grep -q "Query" <<<"$text" || drawn=$(since "$start")
+  [ -n "$row" ] || ! has_row <<<"$text" || row=$(since "$start")
+  if grep -q "Ranked [0-9]* documents" <<<"$text"; then
+    line=$(grep -o 'Ranked [^▌│]*' <<<"$text" | head -1 | sed 's/ *$//')
+    if [ "$mode" = launch ]; then
+      echo "after the command: window $drawn s, first row $row s, ranked $(since "$start") s ($line)"
+    else
+      echo "after the last key: first row $row s, ranked $(since "$start") s ($line)"
+    fi
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "no ranking within 10 minutes; the screen:" >&2
+screen >&2
+exit 1
