@@ -90,19 +90,22 @@ class Ranker:
         spans = self.chunk(document, settings)
         self.scorer.prepare_texts([span.text_of(document.text) for span in spans], should_stop)
 
-    def time_a_pass(self, document: Document, settings: ChunkSettings) -> float | None:
+    def time_a_pass(self, document: Document, settings: ChunkSettings, should_stop: CancelCheck | None = None) -> float | None:
         """Seconds the model takes to score one chunk of `document` (its first) in a pass of its
-        own, under the default instruction and a stand-in query; None for an empty document. The
-        score is not kept. Also a warm-up: a model's first pass pays for its kernels' setup (on
-        a GPU, the libraries' initialisation), and a run after this one does not."""
+        own, under the default instruction and a stand-in query; None for a document with no
+        chunk, or when `should_stop` stopped it (a rerank server that does not answer is retried for
+        minutes). The score is not kept. Also a warm-up: a model's first pass pays for its
+        kernels' setup (on a GPU, the libraries' initialisation), and a run after this does not."""
         spans = self.chunk(document, settings)
         if not spans:
             return None
         prompts = self.scorer.build_prompts(DEFAULT_INSTRUCTION, "warm-up", [spans[0].text_of(document.text)])
         started = time.perf_counter()
-        for _ in self.scorer.score_prompts(prompts):
-            pass
-        return time.perf_counter() - started
+        try:
+            scored = sum(len(batch) for batch in self.scorer.score_prompts(prompts, should_stop))
+        except Cancelled:
+            return None
+        return time.perf_counter() - started if scored else None
 
     def explain(self, instruction: str, query: str, chunk_text: str) -> PromptView:
         prompt = self.scorer.build_prompts(instruction, query, [chunk_text])[0]

@@ -236,7 +236,7 @@ class Workbench:
                 if not timed:
                     timed = True
                     try:
-                        done.pass_s = ranker.time_a_pass(document, chunking)
+                        done.pass_s = ranker.time_a_pass(document, chunking, stop)
                     except Exception:  # noqa: BLE001
                         pass
             done.documents += 1
