@@ -218,7 +218,7 @@ def test_a_non_finite_logit_is_not_served_from_the_cache_next_time(tiny_scorer, 
 
 def test_a_timed_pass_is_measured_and_stops_when_told(tiny_scorer):
     ranker = Ranker(tiny_scorer)
-    doc = Document("d", "The kiln fires stoneware at cone six. " * 20)
-    assert 0 < ranker.time_a_pass(doc, ChunkSettings()) < 60
+    text = "The kiln fires stoneware at cone six. " * 20
+    assert 0 < ranker.time_a_pass(text) < 60
     # A run that starts meanwhile (or a server that never answers) must not wait for the timing.
-    assert ranker.time_a_pass(doc, ChunkSettings(), should_stop=lambda: True) is None
+    assert ranker.time_a_pass(text, should_stop=lambda: True) is None

@@ -40,3 +40,11 @@ def test_a_pass_timed_before_any_run_sizes_the_first_pause_until_runs_say_more()
     pause.observe(_run(0.5))
     pause.observe_pass(0.001)  # a later timing never overrides what runs measured
     assert pause.delay_s() == 0.25
+
+
+def test_a_pass_is_wanted_only_while_nothing_is_measured_or_fixed():
+    pause = TypingPause()
+    assert pause.wants_a_pass
+    pause.observe_pass(0.02)
+    assert not pause.wants_a_pass  # preparing again (another empty-query edit) runs no model pass
+    assert not TypingPause(0.25).wants_a_pass

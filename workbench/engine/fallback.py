@@ -244,7 +244,7 @@ class EmbeddingFallback(Scorer):
         """(index, query ids, chunk ids) in scoring batches: first, in one batch, every chunk whose
         embedding is at hand (in memory or in the session database; embedded ahead of the query,
         say), which costs only cosines; then the others longest first, a small batch before
-        batches of `rows_per_batch`."""
+        batches of `rows_per_batch`. The one lookup of stored embeddings for the whole call."""
         self._recall([r for r in dict.fromkeys(d for _, _, d in items) if r not in self._doc_cache])
         known = [item for item in items if item[2] in self._doc_cache]
         todo = sorted((item for item in items if item[2] not in self._doc_cache), key=lambda item: -len(item[2]))
@@ -271,8 +271,8 @@ class EmbeddingFallback(Scorer):
         self._keep(embedded)
 
     def _queue_pieces(self, rows: list[tuple[int, ...]], queued: dict) -> None:
+        # Stored embeddings were recalled for the whole call already (_batches).
         missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache and r not in queued))
-        missing = self._recall(missing)
         if not missing:
             return
         self._embedded_tokens += sum(len(r) for r in missing)
@@ -283,7 +283,7 @@ class EmbeddingFallback(Scorer):
                 queued[r] = (future, j)
 
     def _documents(self, rows: list[tuple[int, ...]]) -> torch.Tensor:
-        missing = self._recall(list(dict.fromkeys(r for r in rows if r not in self._doc_cache)))
+        missing = list(dict.fromkeys(r for r in rows if r not in self._doc_cache))  # recalled in _batches
         if missing:
             embedded = self._embed(missing)  # on the CPU the pieces are in the cache already (_embed_ahead)
             for r, v in zip(missing, embedded):

@@ -81,25 +81,24 @@ class Ranker:
     def chunk(self, document: Document, settings: ChunkSettings) -> list[ChunkSpan]:
         return self.chunker.chunk(document.id, document.text, settings)
 
-    def prepare(self, document: Document, settings: ChunkSettings, should_stop: CancelCheck | None = None) -> None:
+    def prepare(self, document: Document, settings: ChunkSettings, should_stop: CancelCheck | None = None) -> list[str]:
         """Chunk `document` and do for its chunks what the scorer can do before a query
         (Scorer.prepare_texts), ahead of a run that needs them. A first run over documents
         prepared this way starts scoring at once: in the app, with the tiny reranker on
         sample_data, the first query's first rows came 138-180 ms after its last key instead of
-        942-1,252 ms (benchmarks/ui_latency.py; the first pause is shorter too, see pacing.py)."""
-        spans = self.chunk(document, settings)
-        self.scorer.prepare_texts([span.text_of(document.text) for span in spans], should_stop)
+        942-1,252 ms (benchmarks/ui_latency.py; the first pause is shorter too, see pacing.py).
+        Returns the chunks' texts."""
+        texts = [span.text_of(document.text) for span in self.chunk(document, settings)]
+        self.scorer.prepare_texts(texts, should_stop)
+        return texts
 
-    def time_a_pass(self, document: Document, settings: ChunkSettings, should_stop: CancelCheck | None = None) -> float | None:
-        """Seconds the model takes to score one chunk of `document` (its first) in a pass of its
-        own, under the default instruction and a stand-in query; None for a document with no
-        chunk, or when `should_stop` stopped it (a rerank server that does not answer is retried for
-        minutes). The score is not kept. Also a warm-up: a model's first pass pays for its
-        kernels' setup (on a GPU, the libraries' initialisation), and a run after this does not."""
-        spans = self.chunk(document, settings)
-        if not spans:
-            return None
-        prompts = self.scorer.build_prompts(DEFAULT_INSTRUCTION, "warm-up", [spans[0].text_of(document.text)])
+    def time_a_pass(self, chunk_text: str, should_stop: CancelCheck | None = None) -> float | None:
+        """Seconds the model takes to score `chunk_text` in a pass of its own, under the default
+        instruction and a stand-in query; None when `should_stop` stopped it (a rerank server
+        that does not answer is retried for minutes). The score is not kept. Also a warm-up: a
+        model's first pass pays for its kernels' setup (on a GPU, the libraries'
+        initialisation), and a run after this does not."""
+        prompts = self.scorer.build_prompts(DEFAULT_INSTRUCTION, "warm-up", [chunk_text])
         started = time.perf_counter()
         try:
             scored = sum(len(batch) for batch in self.scorer.score_prompts(prompts, should_stop))

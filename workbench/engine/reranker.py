@@ -224,12 +224,7 @@ class Qwen3Reranker(Scorer):
 
     def forget_texts(self) -> None:
         self._last_head = None
-        if self.builder is not None:
-            self.builder.forget_documents()
-
-    def prepare_texts(self, texts: Sequence[str], should_stop: CancelCheck | None = None) -> None:
-        if self.builder is not None:  # tokenising only: quick, nothing to stop
-            self.builder.remember_documents(texts)
+        super().forget_texts()
 
     def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
         """The head all pairs share is run once per call, not once per pair."""

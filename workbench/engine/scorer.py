@@ -7,9 +7,12 @@ import os
 from array import array
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .types import ModelInfo, Prompt
+
+if TYPE_CHECKING:
+    from .prompt import PromptBuilder
 
 CancelCheck = Callable[[], bool]
 # A batch of results: (index into the prompts given, raw logit).
@@ -43,6 +46,9 @@ class Scorer(ABC):
     # offline fallback): the chunker then keeps every chunk inside it. None: chunks are sized as
     # asked, and the prompt builder marks any cut (the reranker's window is max_length).
     max_chunk_tokens: int | None = None
+    # Builds the Qwen3 template's prompts and remembers the token ids of texts seen (None: the
+    # scorer builds its prompts another way).
+    builder: PromptBuilder | None = None
 
     @abstractmethod
     def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
@@ -60,12 +66,16 @@ class Scorer(ABC):
 
     def forget_texts(self) -> None:
         """Drop what was remembered about texts seen (token ids kept to build prompts faster):
-        a job that never sees a text twice keeps its memory flat. Nothing by default."""
+        a job that never sees a text twice keeps its memory flat."""
+        if self.builder is not None:
+            self.builder.forget_documents()
 
     def prepare_texts(self, texts: Sequence[str], should_stop: CancelCheck | None = None) -> None:
         """Do now what scoring `texts` needs whatever the query (tokenising them; embedding them,
         for a scorer whose texts' embeddings do not depend on it), so a first run over them has
-        less to do. Stops early when `should_stop` says so. Nothing by default."""
+        less to do. Stops early when `should_stop` says so. Tokenising is quick: not stopped."""
+        if self.builder is not None:
+            self.builder.remember_documents(texts)
 
     def computed_tokens(self, prompts: Sequence[Prompt]) -> int:
         """Tokens the model runs to score `prompts` in one call (what tokens/s should count)."""

@@ -212,13 +212,14 @@ class Workbench:
         self._pass_notices(listener)
         return result
 
-    def prepare(self, documents: Sequence[Document], chunking: ChunkSettings, should_stop: Callable[[], bool]) -> Preparation:
+    def prepare(self, documents: Sequence[Document], chunking: ChunkSettings, should_stop: Callable[[], bool],
+                time_a_pass: bool = True) -> Preparation:
         """Get ready for a first run (on any thread) while none can start yet (no query typed):
-        every document chunked and tokenised, so the run starts scoring at once, and one pass of
-        the model timed (a warm-up, and a measure of the model's speed before any run). Stops,
-        between documents, when a run starts or `should_stop` says so. A failure stops it
-        quietly: the run meets the same one and reports it."""
-        ranker, generation, done, timed = self.ranker, self.generation, Preparation(), False
+        every document chunked and tokenised, so the run starts scoring at once, and, if asked,
+        one pass of the model timed (a warm-up, and a measure of the model's speed before any
+        run). Stops, between documents, when a run starts or `should_stop` says so. A failure
+        stops it quietly: the run meets the same one and reports it."""
+        ranker, generation, done = self.ranker, self.generation, Preparation()
 
         def stop() -> bool:
             return should_stop() or self.generation != generation
@@ -230,13 +231,12 @@ class Workbench:
             # that starts meanwhile waits for that much at most.
             with self.model_lock:
                 try:
-                    ranker.prepare(document, chunking, stop)
+                    texts = ranker.prepare(document, chunking, stop)
                 except Exception:  # noqa: BLE001
                     break
-                if not timed:
-                    timed = True
+                if time_a_pass and texts and not done.documents:
                     try:
-                        done.pass_s = ranker.time_a_pass(document, chunking, stop)
+                        done.pass_s = ranker.time_a_pass(texts[0], stop)
                     except Exception:  # noqa: BLE001
                         pass
             done.documents += 1

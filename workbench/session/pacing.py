@@ -38,6 +38,12 @@ class TypingPause:
         if self.first_result_s is None:
             self.first_result_s, self._from_pass = seconds, True
 
+    @property
+    def wants_a_pass(self) -> bool:
+        """Whether a timed pass would tell the pause anything (nothing measured, nothing fixed):
+        every edit of an empty query prepares again, and need not run the model each time."""
+        return self.fixed_s is None and self.first_result_s is None
+
     def delay_s(self) -> float:
         if self.fixed_s is not None:
             return self.fixed_s

@@ -258,7 +258,8 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
             self.say(Text(blocker, style="italic"))
             if not self.session.query.strip() and not self.session.settings_error:
                 # While the user types a first query: the chunking and tokenising it needs.
-                self.prepare_documents(tuple(self.session.documents), self.session.settings.chunking)
+                self.prepare_documents(tuple(self.session.documents), self.session.settings.chunking,
+                                       self.typing_pause.wants_a_pass)
             return
         if (inputs := self.session.start_run()) is None:
             return
@@ -268,13 +269,13 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         self._score_worker = self.score(inputs)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prepare", name="preparing documents")
-    def prepare_documents(self, documents, chunking) -> None:
+    def prepare_documents(self, documents, chunking, time_a_pass: bool) -> None:
         """Chunk and tokenise the documents (and the offline fallback embeds them) while no run can
         start (session.prepare), leaving a core to the interface the user types the query into."""
         worker = get_current_worker()
         if self.session.model is not None and self.session.model.device == "cpu":
             threads_for_run(first_run=False)  # ui/cpu.py
-        done = self.session.prepare(documents, chunking, lambda: worker.is_cancelled)
+        done = self.session.prepare(documents, chunking, lambda: worker.is_cancelled, time_a_pass)
         if done.pass_s is not None:
             self.post_message(PassTimed(done.pass_s))
 

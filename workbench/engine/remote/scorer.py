@@ -57,14 +57,6 @@ class RemoteReranker(Scorer):
         encoded = self.tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False)["input_ids"]
         return [Prompt(query_ids + (_RAW_SEP,) + tuple(ids), texts=(query, t)) for ids, t in zip(encoded, texts)]
 
-    def forget_texts(self) -> None:
-        if self.builder is not None:
-            self.builder.forget_documents()
-
-    def prepare_texts(self, texts: Sequence[str], should_stop: CancelCheck | None = None) -> None:
-        if self.builder is not None:  # tokenising only: quick, nothing to stop
-            self.builder.remember_documents(texts)
-
     def probability(self, logit: float) -> float:
         return sigmoid(logit)
 
