@@ -5,19 +5,23 @@
 #     bash benchmarks/screen_timing.sh typed WAIT_S [DATA_DIR]  # sample_data without a starter query;
 #                                                              # the query typed WAIT_S s after the
 #                                                              # window asks for one
+#     bash benchmarks/screen_timing.sh echo WAIT_S [DATA_DIR]   # the same query typed one key at a
+#                                                              # time: how soon each shows on screen
 #
 # `launch` prints when the window was drawn, when the first ranked row appeared and when the
 # "Ranked ..." line did, in seconds after the command (run it twice on one DATA_DIR for a warm
 # relaunch). `typed` prints when the window asked for a query, then the first row and the "Ranked"
-# line in seconds after the query's last key. A new DATA_DIR (default: a fresh temporary one) means
+# line in seconds after the query's last key. `echo` types the query one key every 150 ms (the
+# documents being embedded or runs starting between keys), then, 4 s into its run, " for logs": the
+# milliseconds from each key sent to its showing on screen, median and worst. A new DATA_DIR (default: a fresh temporary one) means
 # an empty run log and score cache. Run from a checkout: it times that checkout's ./scripts/launch
 # (its setup included when .venv is missing). Needs tmux and bc; prints figures, asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:?usage: screen_timing.sh launch [DATA_DIR] | typed WAIT_S [DATA_DIR]}
+mode=${1:?usage: screen_timing.sh launch [DATA_DIR] | typed WAIT_S [DATA_DIR] | echo WAIT_S [DATA_DIR]}
 case "$mode" in
   launch) data=${2:-}; args=() ;;
-  typed) wait_s=${2:?typed needs WAIT_S}; data=${3:-}; args=(sample_data/docs) ;;
+  typed|echo) wait_s=${2:?$mode needs WAIT_S}; data=${3:-}; args=(sample_data/docs) ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 made=""
@@ -41,6 +45,30 @@ cleanup() {
   [ -z "$made" ] || rm -rf "$made"
 }
 trap cleanup EXIT
+
+# Send `text` one key every 150 ms, each once the last showed after `shown`; print the delays.
+type_slowly() {
+  local shown=$1 text=$2 i key sent delays=()
+  for ((i = 1; i <= ${#text}; i++)); do
+    key=${text:i-1:1}
+    sent=$(date +%s%N)
+    if [ "$key" = " " ]; then tmux send-keys -t "$session" Space; else tmux send-keys -t "$session" -l "$key"; fi
+    until screen | grep -qF "$shown${text:0:i}"; do sleep 0.005; done
+    delays+=($(( ($(date +%s%N) - sent) / 1000000 )))
+    sleep 0.15
+  done
+  printf '%s\n' "${delays[@]}" | sort -n \
+    | awk -v what="$3" '{d[NR] = $1} END {printf "%s: %d keys, median %d ms, worst %d ms\n", what, NR, d[int((NR + 1) / 2)], d[NR]}'
+}
+
+if [ "$mode" = echo ]; then
+  until screen | grep -q "Type a query"; do sleep 0.1; done
+  sleep "$wait_s"
+  type_slowly "" "$query" "key to screen while typing the query"
+  sleep 4
+  type_slowly "$query" " for logs" "key to screen during its run"
+  exit 0
+fi
 
 if [ "$mode" = typed ]; then
   until screen | grep -q "Type a query"; do sleep 0.1; done

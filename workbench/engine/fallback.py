@@ -118,7 +118,7 @@ class EmbeddingFallback(Scorer):
         self._bf16 = dtype == "bf16"
         # Pieces, each on a core of its own, pay off on the CPU in either precision; a GPU wants
         # whole batches.
-        self._pieces = self.device.type == "cpu" and PIECE_TOKENS > 0
+        self._pieces = self.single_threaded_passes = self.device.type == "cpu" and PIECE_TOKENS > 0
         if self._pieces:
             choices = (*choices, f"chunks embedded in passes of at most {PIECE_TOKENS:,} tokens, one per core, "
                                  "each single-threaded, the next batch queued behind")

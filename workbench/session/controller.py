@@ -78,6 +78,11 @@ class Workbench:
     def model(self) -> ModelInfo | None:
         return self.ranker.scorer.info if self.ranker is not None else None
 
+    @property
+    def single_threaded_passes(self) -> bool:
+        """Whether the scorer runs every pass on one core of its own (Scorer.single_threaded_passes)."""
+        return self.ranker is not None and self.ranker.scorer.single_threaded_passes
+
     def engine_notes(self) -> list[str]:
         """What the scorer turned off while it ran, and why: a compile that failed, a shared prompt
         head the library refused. Scores are unchanged, only slower; the model's details say so."""

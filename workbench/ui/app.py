@@ -271,10 +271,11 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prepare", name="preparing documents")
     def prepare_documents(self, documents, chunking, time_a_pass: bool) -> None:
         """Chunk and tokenise the documents (and the offline fallback embeds them) while no run can
-        start (session.prepare), leaving a core to the interface the user types the query into."""
+        start (session.prepare), leaving a core to the interface the user types the query into
+        unless the scorer's passes are single-threaded (ui/cpu.py)."""
         worker = get_current_worker()
         if self.session.model is not None and self.session.model.device == "cpu":
-            threads_for_run(first_run=False)  # ui/cpu.py
+            threads_for_run(first_run=False, single_threaded_passes=self.session.single_threaded_passes)
         done = self.session.prepare(documents, chunking, lambda: worker.is_cancelled, time_a_pass)
         if done.pass_s is not None:
             self.post_message(PassTimed(done.pass_s))
@@ -301,7 +302,8 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     def score(self, inputs) -> None:
         worker = get_current_worker()
         if self.session.model is not None and self.session.model.device == "cpu":
-            threads_for_run(first_run=not self.ranked_this_launch and not self.touched)  # ui/cpu.py: why
+            threads_for_run(first_run=not self.ranked_this_launch and not self.touched,  # ui/cpu.py: why
+                            single_threaded_passes=self.session.single_threaded_passes)
         listener = PostingListener(self, self.session.memory_in_use)
         self.session.execute(inputs, listener, lambda: worker.is_cancelled)
 
