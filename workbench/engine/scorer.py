@@ -49,9 +49,9 @@ class Scorer(ABC):
     # Builds the Qwen3 template's prompts and remembers the token ids of texts seen (None: the
     # scorer builds its prompts another way).
     builder: PromptBuilder | None = None
-    # Every forward pass runs on one thread, on a core of its own (core_pool.py): no pass waits at
-    # a barrier for a core the interface is using, so the app may give a run every core while the
-    # user types (ui/cpu.py). The reranker's small calls run multi-threaded passes: False.
+    # Its passes over texts run on one thread each, on a core of its own (core_pool.py): none waits
+    # at a barrier for a core the interface is using, so the app may give a run every core while
+    # the user types (ui/cpu.py). The reranker's small calls run multi-threaded passes: False.
     single_threaded_passes: bool = False
 
     @abstractmethod
