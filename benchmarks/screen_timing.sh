@@ -15,7 +15,8 @@
 # documents being embedded or runs starting between keys), then, 4 s into its run, " for logs": the
 # milliseconds from each key sent to its showing on screen, median and worst. A new DATA_DIR
 # (default: a fresh temporary one) means an empty run log and score cache. Run from a checkout: it
-# times that checkout's ./scripts/launch (its setup included when .venv is missing). Needs tmux and bc; prints figures, asserts nothing.
+# times that checkout's ./scripts/launch (its setup included when .venv is missing). Needs tmux and
+# bc; prints figures, asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: screen_timing.sh launch [DATA_DIR] | typed WAIT_S [DATA_DIR] | echo WAIT_S [DATA_DIR]}
