@@ -28,6 +28,7 @@ def tiny_model_dir(request) -> Path:
     source and the transformers version, so a change rebuilds it): building costs ~8 s."""
     import hashlib
     import shutil
+    import tempfile
 
     import transformers
 
@@ -35,12 +36,20 @@ def tiny_model_dir(request) -> Path:
 
     sources = sorted(Path(tiny_qwen.__file__).parent.glob("*.py"))  # the model and its tokenizer builders
     key = hashlib.sha256(b"".join(p.read_bytes() for p in sources) + transformers.__version__.encode()).hexdigest()[:12]
-    home = request.config.cache.mkdir(f"tiny-qwen3-{key}")
+    home = request.config.cache.mkdir(f"tiny-qwen3-{key}-renamed")  # not a half-built one from before
     model = home / "tiny-qwen3"  # the status bar shows this name: snapshots rely on it
-    if not (home / "complete").exists():
-        shutil.rmtree(model, ignore_errors=True)
-        tiny_qwen.save_tiny_qwen3_reranker(model)
-        (home / "complete").write_text("ok\n")
+    if not model.exists():
+        # On a fresh checkout every pytest worker (scripts/test runs several) gets here at once:
+        # each builds a copy of its own and renames it into place, so none ever reads a half-built
+        # one; the first rename wins and the others' identical copies are dropped.
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=home))
+        tiny_qwen.save_tiny_qwen3_reranker(building / "tiny-qwen3")
+        try:
+            os.rename(building / "tiny-qwen3", model)
+        except OSError:
+            if not model.exists():
+                raise
+        shutil.rmtree(building, ignore_errors=True)
     return model
 
 
