@@ -54,7 +54,14 @@ type_slowly() {
     key=${text:i-1:1}
     sent=$(date +%s%N)
     if [ "$key" = " " ]; then tmux send-keys -t "$session" Space; else tmux send-keys -t "$session" -l "$key"; fi
-    until screen | grep -qF "$shown${text:0:i}"; do sleep 0.005; done
+    until screen | grep -qF "$shown${text:0:i}"; do
+      if (( $(date +%s%N) - sent > 10000000000 )); then
+        echo "\"$shown${text:0:i}\" not on screen 10 s after its last key; the screen:" >&2
+        screen >&2
+        exit 1
+      fi
+      sleep 0.005
+    done
     delays+=($(( ($(date +%s%N) - sent) / 1000000 )))
     sleep 0.15
   done
