@@ -146,7 +146,7 @@ async def run(args) -> None:
             return
         # With no query yet the app chunks and tokenises the documents (app.prepare_documents):
         # a person reads the screen before typing; wait for it, so typing is not slowed by it.
-        await wait_until(pilot, lambda: not any(w.group == "prepare" and not w.is_finished for w in app.workers), 60)
+        await wait_until(pilot, lambda: not app.preparing, 60)
         print(f"documents prepared after {time.perf_counter() - started:.1f} s")
         import torch
 

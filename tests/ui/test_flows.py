@@ -64,8 +64,7 @@ async def test_documents_are_tokenised_while_the_first_query_is_typed(make_app, 
     app = make_app(documents=unseen_documents("typed"))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.model_state == "loaded", what="the model")
-        await wait_for(pilot, lambda: not any(w.group == "prepare" and not w.is_finished for w in app.workers),
-                       what="the documents prepared")
+        await wait_for(pilot, lambda: not app.preparing, what="the documents prepared")
         seen = tokenised_texts(monkeypatch, tiny_scorer.tokenizer)
         await type_query(pilot, "glaze")
         await wait_ranked(pilot, "glaze")

@@ -118,8 +118,8 @@ class EmbeddingFallback(Scorer):
         self._bf16 = dtype == "bf16"
         # Pieces, each on a core of its own, pay off on the CPU in either precision; a GPU wants
         # whole batches.
-        self._pieces = self.single_threaded_passes = self.device.type == "cpu" and PIECE_TOKENS > 0
-        if self._pieces:
+        self.single_threaded_passes = self.device.type == "cpu" and PIECE_TOKENS > 0
+        if self.single_threaded_passes:
             choices = (*choices, f"chunks embedded in passes of at most {PIECE_TOKENS:,} tokens, one per core, "
                                  "each single-threaded, the next batch queued behind")
         self.info = ModelInfo(
@@ -230,7 +230,7 @@ class EmbeddingFallback(Scorer):
                 if should_cancel is not None and should_cancel():
                     raise Cancelled()
                 rows = [d for _, _, d in batch]
-                if self._pieces:  # one thread: nothing to queue ahead, the next batch waits its turn
+                if self.single_threaded_passes:  # one thread: nothing to queue ahead, the next batch waits its turn
                     following = [d for _, _, d in batches[k + 1]] if k + 1 < len(batches) and threads > 1 else []
                     self._embed_ahead(rows, following, queued)
                 docs = self._documents(rows)

@@ -274,11 +274,21 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
         start (session.prepare), leaving a core to the interface the user types the query into
         unless the scorer's passes are single-threaded (ui/cpu.py)."""
         worker = get_current_worker()
-        if self.session.model is not None and self.session.model.device == "cpu":
-            threads_for_run(first_run=False, single_threaded_passes=self.session.single_threaded_passes)
+        self.set_cpu_threads(first_run=False)
         done = self.session.prepare(documents, chunking, lambda: worker.is_cancelled, time_a_pass)
         if done.pass_s is not None:
             self.post_message(PassTimed(done.pass_s))
+
+    def set_cpu_threads(self, first_run: bool) -> None:
+        """torch's thread count for this worker thread, when the model runs on the CPU: every core,
+        or one left to the interface (ui/cpu.py says when, and why)."""
+        if self.session.model is not None and self.session.model.device == "cpu":
+            threads_for_run(first_run, self.session.single_threaded_passes)
+
+    @property
+    def preparing(self) -> bool:
+        """Whether the documents are being prepared for a first query (prepare_documents)."""
+        return any(w.group == "prepare" and not w.is_finished for w in self.workers)
 
     def on_pass_timed(self, message: PassTimed) -> None:
         self.typing_pause.observe_pass(message.seconds)
@@ -301,9 +311,7 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
     @work(thread=True, exclusive=True, exit_on_error=False, group="score", name="scoring")
     def score(self, inputs) -> None:
         worker = get_current_worker()
-        if self.session.model is not None and self.session.model.device == "cpu":
-            threads_for_run(first_run=not self.ranked_this_launch and not self.touched,  # ui/cpu.py: why
-                            single_threaded_passes=self.session.single_threaded_passes)
+        self.set_cpu_threads(first_run=not self.ranked_this_launch and not self.touched)
         listener = PostingListener(self, self.session.memory_in_use)
         self.session.execute(inputs, listener, lambda: worker.is_cancelled)
 
