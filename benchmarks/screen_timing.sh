@@ -15,14 +15,16 @@
 # documents being embedded or runs starting between keys), then, 4 s into its run, " for logs": the
 # milliseconds from each key sent to its showing on screen, median and worst. A new DATA_DIR
 # (default: a fresh temporary one) means an empty run log and score cache. Run from a checkout: it
-# times that checkout's ./scripts/launch (its setup included when .venv is missing). Needs tmux and
-# bc; prints figures, asserts nothing.
+# times that checkout's ./scripts/launch (its setup included when .venv is missing). `typed` and
+# `echo` open DOCS (default sample_data/docs); WORKBENCH_MODEL, when set, is the model they load
+# (a directory: a reranker of your own instead of the default and its offline fallback). Needs
+# tmux and bc; prints figures, asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: screen_timing.sh launch [DATA_DIR] | typed WAIT_S [DATA_DIR] | echo WAIT_S [DATA_DIR]}
 case "$mode" in
   launch) data=${2:-}; args=() ;;
-  typed|echo) wait_s=${2:?$mode needs WAIT_S}; data=${3:-}; args=(sample_data/docs) ;;
+  typed|echo) wait_s=${2:?$mode needs WAIT_S}; data=${3:-}; args=("${DOCS:-sample_data/docs}") ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 made=""
@@ -33,12 +35,12 @@ query="how long are backups kept"
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
 screen() { tmux capture-pane -p -t "$session"; }
-# The first ranked row: rank 1 and a score with three decimals.
-has_row() { grep -q "^1 .*0\.[0-9][0-9][0-9] "; }
+# The first ranked row: rank 1 and a score with three decimals (a random model's may be 1.000).
+has_row() { grep -q "^1 .*[01]\.[0-9][0-9][0-9] "; }
 
 start=$(now)
 tmux new-session -d -s "$session" -x 200 -y 50 \
-  "WORKBENCH_DATA_DIR='$data' WORKBENCH_CONFIG_DIR='$data' ./scripts/launch ${args[*]:-}; sleep 600"
+  "WORKBENCH_DATA_DIR='$data' WORKBENCH_CONFIG_DIR='$data' ${WORKBENCH_MODEL:+WORKBENCH_MODEL='$WORKBENCH_MODEL'} ./scripts/launch ${args[*]:-}; sleep 600"
 cleanup() {
   tmux send-keys -t "$session" C-q 2>/dev/null || true
   sleep 1

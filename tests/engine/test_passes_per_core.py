@@ -161,6 +161,47 @@ def test_fewer_batches_than_cores_run_as_one_pass_on_every_thread(tiny_scorer, t
     assert {(name, threads) for name, threads, _ in where} == {(threading.current_thread().name, 2)}
 
 
+def test_asked_for_single_threaded_passes_every_pass_runs_on_a_core_of_its_own(tiny_scorer, two_threads):
+    """While the user types, the app gives a run every core and asks for single-threaded passes
+    (ui/cpu.py): the shared head's, the quick first batch's and a lone pair's too, none on a team
+    of threads that would wait at its barriers for the core the interface takes. Same scores."""
+    passes = []
+    hook = tiny_scorer.backbone.register_forward_pre_hook(
+        lambda *_: passes.append((threading.current_thread().name, torch.get_num_threads())))
+    prompts = tiny_scorer.build_prompts(INSTR, "which key encrypts the backups", [TEXT[: 40 + 25 * i] for i in range(12)])
+    lone = tiny_scorer.build_prompts(INSTR, "who opens the cafeteria", [TEXT])
+    try:
+        assert tiny_scorer.run_single_threaded_passes(True)
+        tiny_scorer.forget_texts()  # the head is run again, not taken from the last call
+        single = dict(pair for batch in tiny_scorer.score_prompts(prompts) for pair in batch)
+        first_rows = len(passes)
+        assert dict(pair for batch in tiny_scorer.score_prompts(lone) for pair in batch).keys() == {0}
+        assert not tiny_scorer.run_single_threaded_passes(False)
+        tiny_scorer.forget_texts()
+        passes_before = len(passes)
+        multi = dict(pair for batch in tiny_scorer.score_prompts(prompts) for pair in batch)
+    finally:
+        hook.remove()
+        tiny_scorer.run_single_threaded_passes(False)
+    asked, lone_pass, usual = passes[:first_rows], passes[first_rows:passes_before], passes[passes_before:]
+    assert len(asked) >= 4  # the head and several batches
+    assert {threads for _, threads in asked + lone_pass} == {1}
+    assert {name for name, _ in asked} == {"torch-core_0", "torch-core_1"}
+    assert lone_pass and all(name.startswith("torch-core") for name, _ in lone_pass)  # on one core, not two
+    assert usual[0] == (threading.current_thread().name, 2)  # not asked: the head on every thread
+    assert torch.get_num_threads() == 2  # the caller keeps its count
+    assert list(single.values()) == pytest.approx([multi[i] for i in single], abs=1e-5) and len(single) == 12
+
+
+def test_a_scorer_that_runs_one_pass_at_a_time_cannot_be_asked_for_single_threaded_passes(tiny_scorer, two_threads):
+    tiny_scorer.pass_per_core = False
+    try:
+        assert not tiny_scorer.run_single_threaded_passes(True)
+    finally:
+        tiny_scorer.pass_per_core = True
+        tiny_scorer.run_single_threaded_passes(False)
+
+
 def test_without_the_quick_first_batch_every_batch_runs_on_a_core_of_its_own(tiny_scorer, two_threads, monkeypatch):
     # What benchmarks/first_rows.py compares against: the same scores, whole batches per core.
     quick = _rank(tiny_scorer, per_core=True)

@@ -44,28 +44,35 @@ def test_the_first_run_of_a_launch_gets_every_core_and_later_runs_leave_one(monk
         torch.set_num_threads(before)
 
 
-@pytest.mark.parametrize("single_threaded", [False, True], ids=["multi-threaded passes", "single-threaded passes"])
-async def test_a_typed_run_leaves_a_core_to_the_interface_unless_every_pass_is_single_threaded(
-        make_app, tiny_scorer, monkeypatch, single_threaded):
-    """A multi-threaded pass waits at its barriers for a core the interface takes; a scorer whose
-    passes each run on a core of their own (the offline fallback) gets every core, typed or not."""
+@pytest.mark.parametrize("per_core", [True, False], ids=["passes per core", "one pass at a time"])
+async def test_a_typed_run_gets_every_core_when_its_passes_are_single_threaded_else_leaves_one(
+        make_app, tiny_scorer, monkeypatch, per_core):
+    """A multi-threaded pass waits at its barriers for a core the interface takes. While the user
+    types, the reranker is asked for single-threaded passes, each on a core of its own, and the run
+    gets every core; a scorer that runs one multi-threaded pass at a time leaves one to the
+    interface. The launch's first run gets every core either way, multi-threaded passes allowed."""
     import torch
 
-    from workbench.testing.slow_scorer import SlowScorer
     from workbench.ui import app as app_module
     from workbench.ui import cpu
 
+    if tiny_scorer.info.device != "cpu":
+        pytest.skip("CPU threads: a GPU model runs on the GPU")
     monkeypatch.delenv("WORKBENCH_TORCH_THREADS", raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(cpu, "usable_cores", lambda: 4)
-    counts = []
+    runs = []  # (threads given, single-threaded passes) as each worker starts
     real = app_module.threads_for_run
-    monkeypatch.setattr(app_module, "threads_for_run", lambda *a, **k: counts.append(real(*a, **k)) or counts[-1])
-    scorer = SlowScorer(tiny_scorer, delay=0.0)
-    scorer.single_threaded_passes = single_threaded
+
+    def counted(*args, **kwargs):
+        runs.append((real(*args, **kwargs), tiny_scorer.single_threaded_passes))
+        return runs[-1][0]
+
+    monkeypatch.setattr(app_module, "threads_for_run", counted)
+    tiny_scorer.pass_per_core = per_core
     before = torch.get_num_threads()
     try:
-        app = make_app(scorer=scorer, query="nightly backups")
+        app = make_app(scorer=tiny_scorer, query="nightly backups")
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_ranked(pilot, "nightly backups")
             app.action_focus_query()
@@ -73,12 +80,21 @@ async def test_a_typed_run_leaves_a_core_to_the_interface_unless_every_pass_is_s
             await wait_ranked(pilot, "nightly backups kept")
     finally:
         torch.set_num_threads(before)
-    assert counts[0] == 4  # the launch's first run: every core either way
-    assert counts[-1] == (4 if single_threaded else 3)
+        tiny_scorer.pass_per_core = True
+        tiny_scorer.run_single_threaded_passes(False)
+    assert runs[0] == (4, False)  # the launch's first run
+    assert runs[-1] == ((4, True) if per_core else (3, False))
 
 
-def test_the_fallback_runs_single_threaded_passes_on_a_cpu_and_the_reranker_does_not(tiny_scorer):
+def test_the_fallback_runs_single_threaded_passes_on_a_cpu_and_the_reranker_when_asked(tiny_scorer):
     from workbench.engine.fallback import EmbeddingFallback
 
-    assert EmbeddingFallback().single_threaded_passes
-    assert not tiny_scorer.single_threaded_passes  # its small calls run one multi-threaded pass
+    if tiny_scorer.info.device != "cpu":
+        pytest.skip("passes per core are a CPU's way")
+    fallback = EmbeddingFallback()
+    assert fallback.single_threaded_passes and fallback.run_single_threaded_passes(False)  # always, on a CPU
+    assert not tiny_scorer.run_single_threaded_passes(False)  # its small calls: one multi-threaded pass
+    try:
+        assert tiny_scorer.run_single_threaded_passes(True) and tiny_scorer.single_threaded_passes
+    finally:
+        tiny_scorer.run_single_threaded_passes(False)

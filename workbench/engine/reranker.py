@@ -22,6 +22,10 @@ A call's smallest batch runs first, on every thread: the first rows a live run s
 about half a batch's time on one core (two cores) instead of a whole one. The other batches are
 then split until they share out evenly between the cores, so no core waits at the end.
 `pass_per_core = False` runs one multi-threaded pass at a time, as the peers do.
+`single_threaded_passes = True` (asked for by the app while the user types) runs every pass on a
+core of its own, the shared head's and the quick first batch's too, and a call with fewer batches
+than cores on fewer cores: no pass then waits at a barrier for the core the interface is using,
+so the app can give the run every core (ui/cpu.py).
 
 `packing = True` lays several document parts end to end in one row instead (packing.py): no
 padding at all, at the price of attention over the whole pack. Off by default: on a CPU it wins
@@ -151,8 +155,15 @@ class Qwen3Reranker(Scorer):
     def probability(self, logit: float) -> float:
         return sigmoid(logit)
 
+    def run_single_threaded_passes(self, wanted: bool) -> bool:
+        self.single_threaded_passes = wanted and self._passes_per_core()
+        return self.single_threaded_passes
+
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
-        head = self._shared_head(prompts)
+        single = self.single_threaded_passes and self._passes_per_core()
+        cores = self._cores()
+        # The head's pass too: on one core of the pool when every pass must be single-threaded.
+        head = launch(cores if single else 1, lambda: self._shared_head(prompts)).result()
         shared = head.length if head is not None else 0
         lengths = [p.tokens - shared for p in prompts]
         if self.packing:
@@ -161,7 +172,7 @@ class Qwen3Reranker(Scorer):
             except PackingUnavailable as e:
                 self.packing = False
                 shared_log.warning("packed batches unavailable (%s); padding batches instead", e)
-        cores, pending = self._plan_passes(lengths)
+        cores, pending = self._plan_passes(lengths, single)
         # Batches launched and not yet read back: one per core on a CPU that runs several, else the
         # one being read plus, on a GPU, the next one already queued behind it.
         ahead = cores if cores > 1 else 1 + int(self.overlap)
@@ -173,8 +184,9 @@ class Qwen3Reranker(Scorer):
                     yield from _settle(inflight)[0]  # computed already: keep them
                     raise Cancelled()
                 batch = pending.pop(0)
-                # The first batch on every thread, here and now: nothing else runs yet.
-                passes = 1 if first and self.quick_first_batch else cores
+                # The first batch on every thread, here and now: nothing else runs yet (unless
+                # every pass must be single-threaded: then on a core beside the others).
+                passes = 1 if first and self.quick_first_batch and not single else cores
                 first = False
                 inflight.append((batch, self._launch([prompts[i].ids[shared:] for i in batch], head, passes)))
             batch, launched = _first_finished(inflight)
@@ -214,13 +226,15 @@ class Qwen3Reranker(Scorer):
 
         return launch(cores, forward)
 
+    def _passes_per_core(self) -> bool:
+        """Whether batches may run one per core, each single-threaded (passes_per_core), now."""
+        return self.pass_per_core and passes_per_core(self.device.type, quantized=self.info.quantization != "none",
+                                                      compiled=self.compile, packing=self.packing)
+
     def _cores(self) -> int:
         """Batches scored at once, each single-threaded on a core of its own: as many as torch has
         threads, where passes_per_core allows."""
-        if not (self.pass_per_core and passes_per_core(self.device.type, quantized=self.info.quantization != "none",
-                                                       compiled=self.compile, packing=self.packing)):
-            return 1
-        return torch.get_num_threads()
+        return torch.get_num_threads() if self._passes_per_core() else 1
 
     def forget_texts(self) -> None:
         self._last_head = None
@@ -280,9 +294,10 @@ class Qwen3Reranker(Scorer):
         plan = [[rest[j] for j in b] for b in plan]
         return costliest_first(plan, lengths) if cores > 1 else plan
 
-    def _plan_passes(self, lengths: Sequence[int]) -> tuple[int, list[list[int]]]:
+    def _plan_passes(self, lengths: Sequence[int], single: bool = False) -> tuple[int, list[list[int]]]:
         """Passes at once and the batches: one per core when there is a batch for every core, else
-        one pass at a time on every thread (a live edit's single pair would run on one core).
+        one pass at a time on every thread (a live edit's single pair would run on one core), unless
+        `single`, every pass single-threaded: then one per core as far as the batches go.
         With a quick first batch the smallest batch goes first, so a run shows rows at once: on
         every thread when passes run per core (score_prompts), the rest then split to a multiple
         of the cores (equal batches would otherwise leave a core idle for the last one) and run
@@ -292,7 +307,7 @@ class Qwen3Reranker(Scorer):
         longest rows first."""
         cores = self._cores()
         plan = self._plan(lengths, cores)
-        if cores > 1 and len(plan) < cores:
+        if cores > 1 and len(plan) < cores and not single:
             cores, plan = 1, self._plan(lengths)
         first = []
         if self.quick_first_batch and len(plan) > 1:

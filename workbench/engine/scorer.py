@@ -49,9 +49,10 @@ class Scorer(ABC):
     # Builds the Qwen3 template's prompts and remembers the token ids of texts seen (None: the
     # scorer builds its prompts another way).
     builder: PromptBuilder | None = None
-    # Its passes over texts run on one thread each, on a core of its own (core_pool.py): none waits
-    # at a barrier for a core the interface is using, so the app may give a run every core while
-    # the user types (ui/cpu.py). The reranker's small calls run multi-threaded passes: False.
+    # Its passes run on one thread each, on a core of its own (core_pool.py): none waits at a
+    # barrier for a core the interface is using, so the app may give a run every core while the
+    # user types (ui/cpu.py). The offline fallback's always do on a CPU; the reranker's do when
+    # asked (run_single_threaded_passes), else its small calls run multi-threaded passes.
     single_threaded_passes: bool = False
 
     @abstractmethod
@@ -67,6 +68,13 @@ class Scorer(ABC):
     @abstractmethod
     def probability(self, logit: float) -> float:
         ...
+
+    def run_single_threaded_passes(self, wanted: bool) -> bool:
+        """Ask that the coming runs' passes each be single-threaded (`wanted`: the app gives a run
+        every core while the user types), or that they may be multi-threaded (a launch's first
+        ranking: nobody types, and a small pass on every core shows rows soonest). Returns
+        single_threaded_passes as it now is: a scorer that cannot switch keeps its way."""
+        return self.single_threaded_passes
 
     def forget_texts(self) -> None:
         """Drop what was remembered about texts seen (token ids kept to build prompts faster):

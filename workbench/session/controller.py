@@ -78,10 +78,10 @@ class Workbench:
     def model(self) -> ModelInfo | None:
         return self.ranker.scorer.info if self.ranker is not None else None
 
-    @property
-    def single_threaded_passes(self) -> bool:
-        """Whether the scorer runs every pass on one core of its own (Scorer.single_threaded_passes)."""
-        return self.ranker is not None and self.ranker.scorer.single_threaded_passes
+    def run_single_threaded_passes(self, wanted: bool) -> bool:
+        """Ask the scorer to run every pass of the coming runs on one core of its own, or not
+        (Scorer.run_single_threaded_passes); whether it will."""
+        return self.ranker is not None and self.ranker.scorer.run_single_threaded_passes(wanted)
 
     def engine_notes(self) -> list[str]:
         """What the scorer turned off while it ran, and why: a compile that failed, a shared prompt

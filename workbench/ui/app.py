@@ -281,9 +281,11 @@ class WorkbenchApp(ViewUpdates, DocumentActions, OutputActions, HistoryActions, 
 
     def set_cpu_threads(self, first_run: bool) -> None:
         """torch's thread count for this worker thread, when the model runs on the CPU: every core,
-        or one left to the interface (ui/cpu.py says when, and why)."""
+        or one left to the interface (ui/cpu.py says when, and why). While the user types, the
+        scorer is asked for single-threaded passes, which may have every core; a launch's first
+        ranking may run multi-threaded ones."""
         if self.session.model is not None and self.session.model.device == "cpu":
-            threads_for_run(first_run, self.session.single_threaded_passes)
+            threads_for_run(first_run, self.session.run_single_threaded_passes(wanted=not first_run))
 
     @property
     def preparing(self) -> bool:
