@@ -22,8 +22,8 @@ A call's smallest batch runs first, on every thread: the first rows a live run s
 about half a batch's time on one core (two cores) instead of a whole one. The other batches are
 then split until they share out evenly between the cores, so no core waits at the end.
 `pass_per_core = False` runs one multi-threaded pass at a time, as the peers do.
-`single_threaded_passes = True` (asked for by the app while the user types) runs every pass on a
-core of its own, the shared head's and the quick first batch's too, and a call with fewer batches
+`run_single_threaded_passes(True)` (the app, while the user types) runs every pass on a core of
+its own, the shared head's and the quick first batch's too, and a call with fewer batches
 than cores on fewer cores: no pass then waits at a barrier for the core the interface is using,
 so the app can give the run every core (ui/cpu.py).
 
@@ -135,6 +135,7 @@ class Qwen3Reranker(Scorer):
         self.overlap = schedule.overlap
         # On a CPU, several batches at once, one per core, each single-threaded (core_pool.py).
         self.pass_per_core = True
+        self._single_threaded_asked = False  # every pass single-threaded (the app, while the user types)
         self.quick_first_batch = schedule.quick_first_batch
         if yes_no_pad_ids is None:
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -155,12 +156,17 @@ class Qwen3Reranker(Scorer):
     def probability(self, logit: float) -> float:
         return sigmoid(logit)
 
+    @property
+    def single_threaded_passes(self) -> bool:
+        """As asked (run_single_threaded_passes), where batches may run one per core at all."""
+        return self._single_threaded_asked and self._passes_per_core()
+
     def run_single_threaded_passes(self, wanted: bool) -> bool:
-        self.single_threaded_passes = wanted and self._passes_per_core()
+        self._single_threaded_asked = wanted
         return self.single_threaded_passes
 
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
-        single = self.single_threaded_passes and self._passes_per_core()
+        single = self.single_threaded_passes
         cores = self._cores()
         # The head's pass too: on one core of the pool when every pass must be single-threaded.
         head = launch(cores if single else 1, lambda: self._shared_head(prompts)).result()
