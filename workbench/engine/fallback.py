@@ -105,7 +105,9 @@ class EmbeddingFallback(Scorer):
 
     def __init__(self, device: str = "cpu", reason: str | None = None, dtype: str = "fp32",
                  choices: tuple[str, ...] = ()):
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from .minilm import MiniLMEncoder
 
         if dtype not in DTYPES:
             raise ValueError(f"the offline fallback runs in {' or '.join(DTYPES)}, not {dtype!r}")
@@ -113,7 +115,7 @@ class EmbeddingFallback(Scorer):
         path = fallback_model_dir()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         read_long_words_in_pieces(self.tokenizer)
-        self.model = AutoModel.from_pretrained(path, use_safetensors=True).to(device).eval()
+        self.model = MiniLMEncoder.load(path).to(device)
         self.device = torch.device(device)
         self._bf16 = dtype == "bf16"
         # Pieces, each on a core of its own, pay off on the CPU in either precision; a GPU wants
@@ -146,7 +148,7 @@ class EmbeddingFallback(Scorer):
         # ...and across launches, where the app gives them a home (the session database): a new
         # query after a relaunch then embeds the query, not the whole collection again.
         self._embedding_store: EmbeddingCache | None = None
-        self._width = self.model.config.hidden_size
+        self._width = self.model.hidden_size
         self._embedded_tokens = 0  # since the last scoring call began: what tokens/s should count
 
     def build_prompts(self, instruction: str, query: str, texts: Sequence[str]) -> list[Prompt]:
@@ -322,7 +324,7 @@ class EmbeddingFallback(Scorer):
             ids[j, : len(r)] = torch.tensor(r)
             mask[j, : len(r)] = 1
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bf16):
-            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
         out = out.float()
         m = mask.to(self.device).unsqueeze(-1).float()
         pooled = (out * m).sum(1) / m.sum(1).clamp(min=1)

@@ -177,11 +177,14 @@ def load_fallback(options: LoadOptions, reason: str) -> Scorer:
     choices = (device_why, dtype_why) + (("compile asked for: the offline fallback runs eagerly",) if options.compile else ())
     try:
         return EmbeddingFallback(device=device, reason=reason, dtype=dtype, choices=choices)
-    except (OSError, ImportError) as e:
+    except (OSError, ImportError, ValueError) as e:  # a missing or damaged package
         raise ModelLoadError(f"no reranker could be loaded ({reason}) and the offline fallback failed: {e}") from e
 
 
 def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
+    # Found first, imported after: torch, transformers' model classes and the engine take ~8 s to
+    # import on a 2-core CPU, wasted where the model is not there and the offline fallback loads.
+    path, revision = _locate(name, options, say)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -189,7 +192,6 @@ def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
 
     device, device_why = resolve_device(options.device)
     dtype, dtype_why = resolve_dtype(options.dtype, device)
-    path, revision = _locate(name, options, say)
     say(f"loading {name} on {device} ({dtype}{'' if options.quantize == 'none' else ', ' + options.quantize})")
     kwargs: dict = {"dtype": torch_dtype(dtype), "trust_remote_code": False, "use_safetensors": True}
     if options.quantize != "none":
