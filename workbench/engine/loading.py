@@ -182,7 +182,7 @@ def load_fallback(options: LoadOptions, reason: str) -> Scorer:
 
 
 def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
-    # Found first, imported after: torch, transformers' model classes and the engine take ~8 s to
+    # Found first, imported after: torch, transformers' model classes and the engine took 5.4 s to
     # import on a 2-core CPU, wasted where the model is not there and the offline fallback loads.
     path, revision = _locate(name, options, say)
     import torch
