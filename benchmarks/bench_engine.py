@@ -164,9 +164,10 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if args.live_batches:
         return live_batches(args.device, max(args.rounds, 10))
-    from workbench.engine.loading import quiet_libraries
+    from workbench.engine.loading import quiet_libraries, quiet_transformers
 
     quiet_libraries()
+    quiet_transformers()
     peak = args.peak_tflops or gpu_peak_tflops(args.device)
     where = torch.cuda.get_device_name(0) if args.device == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     import transformers

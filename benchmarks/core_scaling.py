@@ -42,9 +42,10 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
     from workbench.engine.core_pool import core_pool
-    from workbench.engine.loading import LoadOptions, load_scorer, quiet_libraries
+    from workbench.engine.loading import LoadOptions, load_scorer, quiet_libraries, quiet_transformers
 
     quiet_libraries()
+    quiet_transformers()
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = save_shape(args.shape, args.layers, "float32", Path(tmp) / "m")

@@ -8,8 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
+from transformers import AutoTokenizer
 
-from workbench.engine.fallback import FIRST_BATCH, MAX_LENGTH, EmbeddingFallback
+from workbench.engine.fallback import FIRST_BATCH, MAX_LENGTH, EmbeddingFallback, fallback_model_dir
 from workbench.engine.ranking import Ranker
 from workbench.engine.types import ChunkSettings, Document
 
@@ -259,7 +260,8 @@ def test_a_query_longer_than_the_window_is_cut_as_the_tokenizer_would_cut_it(fal
     query = "backup retention " * 400  # ~800 tokens: beyond the 256-token window
     prompt = fallback.build_prompts("", query, ["nightly backups are kept"])[0]
     cut = prompt.ids.index(0)  # the query/document boundary
-    assert list(prompt.ids[:cut]) == fallback.tokenizer.encode(query, truncation=True, max_length=256)
+    reference = AutoTokenizer.from_pretrained(fallback_model_dir())  # transformers' own truncation
+    assert list(prompt.ids[:cut]) == reference.encode(query, truncation=True, max_length=256)
 
 
 def test_chunks_embedded_before_the_query_leave_the_first_query_only_itself_to_embed(fallback):

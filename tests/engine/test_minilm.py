@@ -1,5 +1,6 @@
-"""The offline model's own encoder: the hidden states transformers' BertModel gives, from the same
-package, loaded without transformers' model classes (seconds of every offline launch)."""
+"""The offline model read without transformers: the hidden states its BertModel gives and the tokens
+its BertTokenizer gives, from the same package, without importing transformers (seconds of every
+offline launch)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
+from transformers import AutoTokenizer
 
-from workbench.engine.fallback import fallback_model_dir
+from workbench.engine.fallback import fallback_model_dir, read_long_words_in_pieces
 from workbench.engine.loading import LoadOptions, ModelLoadError, load_fallback
-from workbench.engine.minilm import MiniLMEncoder
+from workbench.engine.minilm import MiniLMEncoder, MiniLMTokenizer
+
+SAMPLE_DOCS = Path(__file__).resolve().parents[2] / "sample_data" / "docs"
 
 
 def padded_rows() -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,12 +59,64 @@ def test_a_row_scores_the_same_alone_as_beside_a_longer_one():
     torch.testing.assert_close(together, alone, atol=1e-5, rtol=1e-4)
 
 
-def test_the_offline_fallback_loads_without_transformers_model_classes():
-    """Importing transformers' model classes took ~3 s of a 2-core launch: the fallback must not."""
+TEXTS = [
+    "Nightly backups are kept for 35 days; monthly ones for a year.",
+    "naïve café ŒUVRE, Straße \u200b zero\x00width \U0001F600 emoji",
+    "日本語のテキスト。中文的句子！한국어",
+    "internationalization " * 30 + "abcdefghij" * 60,  # a 600-character word: read in pieces
+    "", "   \n\t ",
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizers() -> tuple[MiniLMTokenizer, object]:
+    """Ours and transformers', both set to read long words in pieces as the fallback does."""
+    ours, reference = MiniLMTokenizer(fallback_model_dir()), AutoTokenizer.from_pretrained(fallback_model_dir())
+    read_long_words_in_pieces(ours)
+    read_long_words_in_pieces(reference)
+    return ours, reference
+
+
+@pytest.mark.parametrize("special", [False, True])
+def test_tokens_offsets_and_words_equal_transformers_tokenizer(tokenizers, special):
+    ours, reference = tokenizers
+    texts = TEXTS + [p.read_text(encoding="utf-8") for p in sorted(SAMPLE_DOCS.iterdir())]
+    for text in texts:  # one text at a time, as the chunker asks
+        got = ours(text, add_special_tokens=special, return_offsets_mapping=True, return_attention_mask=False)
+        want = reference(text, add_special_tokens=special, return_offsets_mapping=True, return_attention_mask=False)
+        assert got["input_ids"] == want["input_ids"]
+        assert [tuple(o) for o in got["offset_mapping"]] == [tuple(o) for o in want["offset_mapping"]]
+        assert got.word_ids() == want.word_ids()
+        assert ours.encode(text, add_special_tokens=special) == reference.encode(text, add_special_tokens=special)
+    # several at once, as the fallback builds its prompts
+    got = ours(texts, add_special_tokens=special, truncation=False, return_offsets_mapping=True)
+    want = reference(texts, add_special_tokens=special, truncation=False, return_offsets_mapping=True)
+    assert got["input_ids"] == want["input_ids"]
+    assert [[tuple(o) for o in row] for row in got["offset_mapping"]] == [[tuple(o) for o in row] for row in want["offset_mapping"]]
+
+
+def test_decoded_text_equals_transformers_tokenizer(tokenizers):
+    """What the prompt view shows of a chunk the model saw."""
+    ours, reference = tokenizers
+    for text in TEXTS:
+        ids = ours.encode(text)
+        assert ours.decode(ids) == reference.decode(ids)
+        assert ours.decode(ids, skip_special_tokens=True) == reference.decode(ids, skip_special_tokens=True)
+
+
+def test_the_file_s_128_token_truncation_and_padding_are_off(tokenizers):
+    ours, _ = tokenizers
+    assert len(ours.encode("word " * 300)) == 302  # [CLS], 300 words, [SEP]: neither cut nor padded
+    assert len(ours.encode("word")) == 3
+
+
+def test_the_offline_fallback_loads_without_importing_transformers():
+    """Importing transformers took ~4 s of a 2-core offline launch (its model classes ~3 s, the
+    library and its tokenizer ~1.3 s): the fallback must not."""
     code = ("import sys\n"
             "from workbench.engine.loading import LoadOptions, load_scorer\n"
             "scorer = load_scorer(LoadOptions())\n"
-            "print(scorer.info.is_fallback, 'transformers.modeling_utils' in sys.modules)")
+            "print(scorer.info.is_fallback, 'transformers' in sys.modules)")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # no hub: the default reranker is not found
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == ["True", "False"]

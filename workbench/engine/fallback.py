@@ -105,15 +105,13 @@ class EmbeddingFallback(Scorer):
 
     def __init__(self, device: str = "cpu", reason: str | None = None, dtype: str = "fp32",
                  choices: tuple[str, ...] = ()):
-        from transformers import AutoTokenizer
-
-        from .minilm import MiniLMEncoder
+        from .minilm import MiniLMEncoder, MiniLMTokenizer
 
         if dtype not in DTYPES:
             raise ValueError(f"the offline fallback runs in {' or '.join(DTYPES)}, not {dtype!r}")
 
         path = fallback_model_dir()
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer = MiniLMTokenizer(path)
         read_long_words_in_pieces(self.tokenizer)
         self.model = MiniLMEncoder.load(path).to(device)
         self.device = torch.device(device)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,14 +121,24 @@ def _drop_cast_notice(record: logging.LogRecord) -> bool:
 
 def quiet_libraries() -> None:
     """Progress bars and advice printed by transformers and the hub client would scribble over a
-    full-screen app and clutter script output; our own progress messages replace them."""
+    full-screen app and clutter script output; our own progress messages replace them.
+    transformers is quieted where it is imported (quiet_transformers): the offline fallback runs
+    without it, and importing it only to quiet it cost a launch ~0.7 s."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "huggingface_hub" in sys.modules:  # it read the variable when imported: tell it directly
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     # bitsandbytes says this on every 8-bit matmul of every forward pass: thousands of lines per
     # run on stderr (a warning in some releases, a log record in 0.50). The cast is expected.
     warnings.filterwarnings("ignore", message=_CAST_NOTICE)
     bnb_log = logging.getLogger("bitsandbytes.autograd._functions")
     if _drop_cast_notice not in bnb_log.filters:
         bnb_log.addFilter(_drop_cast_notice)
+
+
+def quiet_transformers() -> None:
+    """transformers' advice and progress bars off (see quiet_libraries)."""
     import transformers
 
     transformers.logging.set_verbosity_error()
@@ -153,6 +164,8 @@ def _connect_backend(options: LoadOptions, say: Progress) -> Scorer:
     from transformers import AutoTokenizer
 
     from .remote import BackendUnavailable, connect
+
+    quiet_transformers()
 
     offline = options.offline or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
 
@@ -190,6 +203,7 @@ def _load_reranker(name: str, options: LoadOptions, say: Progress) -> Scorer:
 
     from .reranker import Qwen3Reranker, schedule_for
 
+    quiet_transformers()
     device, device_why = resolve_device(options.device)
     dtype, dtype_why = resolve_dtype(options.dtype, device)
     say(f"loading {name} on {device} ({dtype}{'' if options.quantize == 'none' else ', ' + options.quantize})")

@@ -1,18 +1,23 @@
-"""The offline model's encoder (all-MiniLM-L6-v2, a BERT) in plain torch.
+"""The offline model (all-MiniLM-L6-v2, a BERT) read without transformers: its encoder in plain
+torch and its WordPiece tokenizer through the tokenizers library.
 
-transformers' BertModel computes the same hidden states, but importing transformers' model classes
-(modeling_utils and what it pulls in: torch._dynamo, torch.distributed, sympy) took about 3 s of
-the offline fallback's 7 s load on a 2-core CPU, and a launch waits for that load before it can
-rank anything. This is the encoder's arithmetic only, read from the package's own safetensors
-file: embeddings, then per layer self-attention and a GELU feed-forward, each followed by a
-residual sum and a layer norm (post-norm, as BERT has it). Its output equals BertModel's within
-float rounding (tests/engine/test_minilm.py), at the same speed; the query, key and value
-projections are one matmul here, three times as wide.
+transformers computes the same hidden states (BertModel) and tokens (BertTokenizer), but importing
+it took about 4 s of the offline fallback's 7 s load on a 2-core CPU: its model classes
+(modeling_utils and what they pull in: torch._dynamo, torch.distributed, sympy) ~3 s, the library
+and its tokenizer class ~1.3 s; and a launch waits for that load before it can rank anything.
+
+The encoder is the model's arithmetic only, read from the package's own safetensors file:
+embeddings, then per layer self-attention and a GELU feed-forward, each followed by a residual sum
+and a layer norm (post-norm, as BERT has it). Its output equals BertModel's within float rounding,
+at the same speed; the query, key and value projections are one matmul here, three times as wide.
+The tokenizer gives the very ids, offsets, word ids and decoded text transformers' gives
+(tests/engine/test_minilm.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -121,3 +126,46 @@ def _renamed(weights: dict[str, torch.Tensor], layers: int) -> dict[str, torch.T
             out[dst + "down." + part] = take(f"{src}output.dense.{part}")
             out[dst + "output_norm." + part] = take(f"{src}output.LayerNorm.{part}")
     return out
+
+
+class MiniLMTokenizer:
+    """The offline model's tokenizer (its tokenizer.json), answering the calls the workbench makes
+    of a transformers tokenizer: `tokenizer(text or texts, ...)`, `encode`, `decode` and
+    `backend_tokenizer`. Offsets come with every call; truncation is never asked of it (the
+    fallback cuts by hand)."""
+
+    def __init__(self, path: Path):
+        from tokenizers import Tokenizer
+
+        backend = Tokenizer.from_file(str(path / "tokenizer.json"))
+        # The file asks for truncation and padding to 128 tokens; transformers switches both off
+        # unless a call asks for them, and so does this.
+        backend.no_truncation()
+        backend.no_padding()
+        self.backend_tokenizer = backend
+
+    def __call__(self, text: str | Sequence[str], add_special_tokens: bool = True, truncation: bool = False,
+                 return_offsets_mapping: bool = True, return_attention_mask: bool = False):
+        if truncation:
+            raise ValueError("the offline model's tokenizer does not truncate: cut the ids instead")
+        if isinstance(text, str):
+            return _Encoded(self.backend_tokenizer.encode(text, add_special_tokens=add_special_tokens))
+        encodings = self.backend_tokenizer.encode_batch(list(text), add_special_tokens=add_special_tokens)
+        return {"input_ids": [e.ids for e in encodings], "offset_mapping": [e.offsets for e in encodings]}
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        return self.backend_tokenizer.encode(text, add_special_tokens=add_special_tokens).ids
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        return self.backend_tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+
+class _Encoded(dict):
+    """One text's ids and offsets, and the word each token belongs to (word_ids())."""
+
+    def __init__(self, encoding):
+        super().__init__(input_ids=encoding.ids, offset_mapping=encoding.offsets)
+        self._word_ids = encoding.word_ids
+
+    def word_ids(self) -> list[int | None]:
+        return self._word_ids
