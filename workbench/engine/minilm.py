@@ -57,8 +57,11 @@ class MiniLMEncoder(nn.Module):
 
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         # Built on the CPU, then its weights replaced: on torch's meta device the random
-        # initialisation would be skipped (~0.1 s) but torch._dynamo imported for it (~1.5 s).
-        encoder = cls(config)
+        # initialisation would be skipped (0.25 s) but torch._dynamo imported for it (~1.5 s).
+        try:
+            encoder = cls(config)
+        except KeyError as e:
+            raise ValueError(f"the offline model's config.json lacks {e}") from None
         try:
             weights = load_file(str(path / "model.safetensors"))
             encoder.load_state_dict(_renamed(weights, len(encoder.layers)), assign=True)
