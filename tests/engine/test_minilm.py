@@ -5,7 +5,6 @@ offline launch)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,11 +121,16 @@ def test_the_offline_fallback_loads_without_importing_transformers():
     assert out.stdout.split() == ["True", "False"]
 
 
-def test_damaged_offline_weights_are_a_clear_load_error(tmp_path, monkeypatch):
-    shutil.copy(fallback_model_dir() / "config.json", tmp_path / "config.json")
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
-        shutil.copy(fallback_model_dir() / name, tmp_path / name)
-    (tmp_path / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not a header}")
+@pytest.mark.parametrize("damaged, said", [
+    ("model.safetensors", "the offline model's weights do not load"),
+    ("tokenizer.json", "the offline model's tokenizer does not load"),
+    ("config.json", "the offline model's config.json lacks"),
+])
+def test_a_damaged_offline_model_is_a_clear_load_error(tmp_path, monkeypatch, damaged, said):
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        (tmp_path / name).symlink_to(fallback_model_dir() / name)
+    (tmp_path / damaged).unlink()
+    (tmp_path / damaged).write_text('{"architectures": ["BertModel"]}')  # a header of nothing, or too little
     monkeypatch.setattr("workbench.engine.fallback.fallback_model_dir", lambda: tmp_path)
-    with pytest.raises(ModelLoadError, match="offline fallback failed: the offline model's weights do not load"):
+    with pytest.raises(ModelLoadError, match=f"offline fallback failed: {said}"):
         load_fallback(LoadOptions(device="cpu"), reason="testing")

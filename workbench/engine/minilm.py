@@ -140,7 +140,10 @@ class MiniLMTokenizer:
     def __init__(self, path: Path):
         from tokenizers import Tokenizer
 
-        backend = Tokenizer.from_file(str(path / "tokenizer.json"))
+        try:
+            backend = Tokenizer.from_file(str(path / "tokenizer.json"))
+        except Exception as e:  # the library raises a bare Exception for a missing or damaged file
+            raise ValueError(f"the offline model's tokenizer does not load: {e}") from e
         # The file asks for truncation and padding to 128 tokens; transformers switches both off
         # unless a call asks for them, and so does this.
         backend.no_truncation()
