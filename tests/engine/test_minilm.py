@@ -109,14 +109,15 @@ def test_the_file_s_128_token_truncation_and_padding_are_off(tokenizers):
     assert len(ours.encode("word")) == 3
 
 
-def test_the_offline_fallback_loads_without_importing_transformers():
+def test_the_offline_fallback_loads_without_importing_transformers(tmp_path):
     """Importing transformers took ~4 s of a 2-core offline launch (its model classes ~3 s, the
     library and its tokenizer ~1.3 s): the fallback must not."""
     code = ("import sys\n"
             "from workbench.engine.loading import LoadOptions, load_scorer\n"
             "scorer = load_scorer(LoadOptions())\n"
             "print(scorer.info.is_fallback, 'transformers' in sys.modules)")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # no hub: the default reranker is not found
+    # No hub and an empty model cache: the default reranker is not found, the fallback loads.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path), "HF_HUB_CACHE": str(tmp_path / "hub")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == ["True", "False"]
 
