@@ -87,6 +87,9 @@ async def test_editing_cancels_the_previous_run_and_only_the_latest_is_shown(mak
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session.ranker is not None)
         await type_query(pilot, "espresso")
+        # The run starts after the typing pause, which may end after the keys are in (a loaded
+        # machine): its generation is known once it runs (each key cancelled any earlier run).
+        await wait_for(pilot, lambda: app.session.running, what="the run for espresso")
         first = app.session.generation
         await wait_for(pilot, lambda: app.session.shown is not None and app.session.shown.generation == first and app.session.scores, what="first scores")
         assert app.session.running and len(app.session.scores) < sum(len(s) for s in app.session.spans.values())
