@@ -166,10 +166,8 @@ class Qwen3Reranker(Scorer):
         return self.single_threaded_passes
 
     def score_prompts(self, prompts: Sequence[Prompt], should_cancel: CancelCheck | None = None) -> Iterator[ScoredBatch]:
-        single = self.single_threaded_passes
-        cores = self._cores()
         # The head's pass too: on one core of the pool when every pass must be single-threaded.
-        head = launch(cores if single else 1, lambda: self._shared_head(prompts)).result()
+        head = launch(self._cores() if self.single_threaded_passes else 1, lambda: self._shared_head(prompts)).result()
         shared = head.length if head is not None else 0
         lengths = [p.tokens - shared for p in prompts]
         if self.packing:
@@ -178,7 +176,9 @@ class Qwen3Reranker(Scorer):
             except PackingUnavailable as e:
                 self.packing = False
                 shared_log.warning("packed batches unavailable (%s); padding batches instead", e)
-        cores, pending = self._plan_passes(lengths, single)
+        # Read after the packing check: packing turned off just above may allow passes per core.
+        single = self.single_threaded_passes
+        cores, pending = self._plan_passes(lengths, self._cores(), single)
         # Batches launched and not yet read back: one per core on a CPU that runs several, else the
         # one being read plus, on a GPU, the next one already queued behind it.
         ahead = cores if cores > 1 else 1 + int(self.overlap)
@@ -300,7 +300,7 @@ class Qwen3Reranker(Scorer):
         plan = [[rest[j] for j in b] for b in plan]
         return costliest_first(plan, lengths) if cores > 1 else plan
 
-    def _plan_passes(self, lengths: Sequence[int], single: bool = False) -> tuple[int, list[list[int]]]:
+    def _plan_passes(self, lengths: Sequence[int], cores: int, single: bool) -> tuple[int, list[list[int]]]:
         """Passes at once and the batches: one per core when there is a batch for every core, else
         one pass at a time on every thread (a live edit's single pair would run on one core), unless
         `single`, every pass single-threaded: then one per core as far as the batches go.
@@ -310,8 +310,7 @@ class Qwen3Reranker(Scorer):
         costliest first. With one thread (the app's later runs leave the other core to the
         interface) only the order changes: a changed query over sample_data (tiny model) showed
         its first rows 51-67 ms after the run began, against 86-109 ms with the batch of the
-        longest rows first."""
-        cores = self._cores()
+        longest rows first. `cores`: as _cores() says now."""
         plan = self._plan(lengths, cores)
         if cores > 1 and len(plan) < cores and not single:
             cores, plan = 1, self._plan(lengths)
