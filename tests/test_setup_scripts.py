@@ -1,0 +1,113 @@
+"""Setup installs torch from where the user's pip is configured to look, with uv or with pip.
+
+scripts/install-torch hands pip's index settings to uv (scripts/uv-pip-install) and falls back to
+pip where it cannot. These tests install a small wheel of our own from a local directory that
+only pip's settings name (no index is reached: nothing touches the network).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+UV = ROOT / ".tools" / "bin" / "uv"
+
+pytestmark = pytest.mark.skipif(not UV.exists(), reason="the pinned uv is fetched by scripts/setup")
+
+
+def build_wheel(directory: Path, version: str) -> None:
+    """A pure-Python wheel `wbprobe` whose module says its version."""
+    files = {
+        "wbprobe.py": f"VERSION = {version!r}\n",
+        f"wbprobe-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: wbprobe\nVersion: {version}\n",
+        f"wbprobe-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = f"wbprobe-{version}.dist-info/RECORD"
+    lines = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        lines.append(f"{name},sha256={digest},{len(text.encode())}")
+    files[record] = "\n".join(lines + [f"{record},,"]) + "\n"
+    directory.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(directory / f"wbprobe-{version}-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+
+
+def pip_env(tmp_path: Path, config: str | None = None, **pip_variables: str) -> dict[str, str]:
+    """This process's environment with pip's settings replaced by ours: a config file (or none at
+    all) and PIP_* variables; no index is reachable, so only what they name can be installed."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PIP_", "UV_"))}
+    if config is None:
+        env["PIP_CONFIG_FILE"] = os.devnull  # no config file is read
+    else:
+        (tmp_path / "pip.conf").write_text(config)
+        env["PIP_CONFIG_FILE"] = str(tmp_path / "pip.conf")
+    env["PIP_NO_INDEX"] = "1"
+    env["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
+    env.update(pip_variables)
+    return env
+
+
+def installed_version(target: Path) -> str:
+    return subprocess.run(
+        [target / "bin" / "python", "-c", "import wbprobe; print(wbprobe.VERSION)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+
+
+def uv_pip_install(env: dict[str, str], target: Path, spec: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "scripts/uv-pip-install", "--quiet", "--python", target / "bin" / "python", spec],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+
+
+@pytest.fixture
+def target(tmp_path):
+    venv.create(tmp_path / "target", with_pip=False)
+    return tmp_path / "target"
+
+
+def test_uv_installs_from_the_wheel_directory_pip_is_told_of(tmp_path, target):
+    build_wheel(tmp_path / "wheels", "1.0")
+    env = pip_env(tmp_path, PIP_FIND_LINKS=str(tmp_path / "wheels"))
+    done = uv_pip_install(env, target, "wbprobe==1.0")
+    assert done.returncode == 0, done.stderr
+    assert installed_version(target) == "1.0"
+
+
+def test_pip_precedence_holds_environment_over_install_section_over_global(tmp_path, target):
+    for version in ("1.0", "2.0", "3.0"):
+        build_wheel(tmp_path / f"wheels-{version}", version)
+    config = f"[global]\nfind-links = {tmp_path / 'wheels-1.0'}\n[install]\nfind-links = {tmp_path / 'wheels-2.0'}\n"
+    assert uv_pip_install(pip_env(tmp_path, config), target, "wbprobe").returncode == 0
+    assert installed_version(target) == "2.0"
+    env = pip_env(tmp_path, config, PIP_FIND_LINKS=str(tmp_path / "wheels-3.0"))
+    assert uv_pip_install(env, target, "wbprobe>2").returncode == 0
+    assert installed_version(target) == "3.0"
+
+
+def test_a_setting_uv_is_not_given_leaves_the_install_to_pip(tmp_path):
+    build_wheel(tmp_path / "wheels", "1.0")
+    target = tmp_path / "target"
+    venv.create(target, with_pip=True)  # install-torch reads pip's settings with the venv's pip
+    env = pip_env(tmp_path, PIP_FIND_LINKS=str(tmp_path / "wheels"), PIP_PROXY="http://127.0.0.1:9")
+    refused = uv_pip_install(env, target, "wbprobe==1.0")
+    assert refused.returncode == 3 and "proxy" in refused.stderr
+    # A proxy is not needed for a local directory: pip installs what uv was not asked to.
+    done = subprocess.run(
+        ["scripts/install-torch", target, "wbprobe==1.0"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "installing it with pip instead" in done.stderr
+    assert installed_version(target) == "1.0"
