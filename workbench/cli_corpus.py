@@ -147,7 +147,7 @@ def _summary(stats, queries: int, documents: int, out: Path) -> str:
         f"wrote {out}: {documents} documents x {queries} quer{'y' if queries == 1 else 'ies'} = "
         f"{documents * queries} lines ({stats.pairs} scored now{resumed}) in {stats.seconds:.1f} s, "
         f"{stats.rate(stats.pairs):.1f} pairs/s, {stats.rate(stats.prompt_tokens):.0f} tokens/s; "
-        f"{stats.scored} prompts by the model, {stats.cached} from the score cache"
+        f"{stats.scored} scored by the model, {stats.cached} from the score cache"
     )
 
 

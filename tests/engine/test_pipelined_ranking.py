@@ -13,6 +13,7 @@ from workbench.engine.cache import MemoryScoreCache
 from device_under_test import load_options
 from workbench.engine.loading import load_scorer
 from workbench.engine.ranking import Ranker
+from workbench.engine.scorer import prompt_key
 from workbench.engine.types import ChunkSettings, Document
 
 QUERY = "How do I rotate the backup key?"
@@ -202,3 +203,21 @@ def test_documents_chunked_before_show_scores_before_every_prompt_is_built(short
     # The producer runs at most a few groups ahead of the scoring (a bounded queue).
     assert len(builds) > 6 and built_at_report[0] < len(builds)
     assert result.stats.pairs == sum(builds)
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_a_prompt_met_twice_in_a_run_is_scored_once(short_scorer, small_groups, pipelined):
+    docs = _documents()
+    text = {d.id: d.text for d in docs}
+    result, _ = _rank(short_scorer, pipelined, MemoryScoreCache(), docs)
+    chunks = result.ranked_chunks()
+    prompts = short_scorer.build_prompts(INSTR, QUERY, [text[c.doc_id][c.chunk.start : c.chunk.end] for c in chunks])
+    copies: dict[str, list] = {}  # the same prompt: the same text, or texts cut to the same window
+    for c, p in zip(chunks, prompts):
+        copies.setdefault(prompt_key(p), []).append(c)
+    assert len(copies) < len(chunks)  # the twin document and the repeated paragraph
+    assert sum(small_groups) == len(copies)  # each prompt sent to the model once
+    for same in copies.values():
+        assert len({c.logit for c in same}) == 1 and not any(c.cached for c in same)
+    s = result.stats
+    assert (s.scored, s.cached) == (s.pairs, 0) and s.pairs == len(chunks)

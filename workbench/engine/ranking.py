@@ -169,16 +169,26 @@ class Ranker:
         return getattr(device, "type", None) == "cuda"
 
     def _score_group(self, group: Group, run: _Run, should_cancel: CancelCheck | None) -> None:
-        """Take what the cache knows of one group, score the rest with one scoring call."""
+        """Take what this run and the cache know of one group, score the rest with one call.
+
+        A text met more than once (boilerplate repeated across documents, a section copied into
+        another) is sent to the model once: its copies take that score as it arrives, and a copy in
+        a later group takes it from this run. They count as scored by this run, not cached, so
+        "cached" means the same whether the run came in one group or many."""
         run.add(group)
-        # A text met again in a later group was scored by this run, not before it: score it again,
-        # as the serial path's single call does, so "cached" means the same in both paths.
-        lookup = [k for k in dict.fromkeys(group.keys) if k not in run.scored_keys]
+        earlier = [(group.start + j, run.fresh[k]) for j, k in enumerate(group.keys) if k in run.fresh]
+        run.stats.scored += len(earlier)
+        run.report(earlier, cached=False)
+        lookup = [k for k in dict.fromkeys(group.keys) if k not in run.fresh]
         known = self.cache.get_many(run.fingerprint, lookup) if lookup else {}
         hits = [(group.start + j, known[k]) for j, k in enumerate(group.keys) if k in known]
         run.stats.cached += len(hits)
         run.report(hits, cached=True)
-        todo = [j for j, k in enumerate(group.keys) if k not in known]
+        copies: dict[str, list[int]] = {}  # key: its places in the group, the first one scored
+        for j, k in enumerate(group.keys):
+            if k not in known and k not in run.fresh:
+                copies.setdefault(k, []).append(j)
+        todo = [places[0] for places in copies.values()]
         if not todo:
             return
         scored: set[int] = set()
@@ -188,11 +198,12 @@ class Ranker:
                 # A non-finite logit (fp16 overflow, say) is a failure, not a result: never
                 # cached, so the next run scores the pair again (and SQLite could not store it).
                 self.cache.put_many(run.fingerprint, {group.keys[j]: x for j, x in done if math.isfinite(x)})
-                run.scored_keys.update(group.keys[j] for j, _ in done)
+                run.fresh.update((group.keys[j], x) for j, x in done)
                 scored.update(j for j, _ in done)
-                run.stats.scored += len(done)
                 run.stats.prompt_tokens += sum(group.prompts[j].tokens for j, _ in done)
-                run.report([(group.start + j, x) for j, x in done], cached=False)
+                placed = [(group.start + c, x) for j, x in done for c in copies[group.keys[j]]]
+                run.stats.scored += len(placed)
+                run.report(placed, cached=False)
         finally:
             # Per scoring call: the shared head counts once per call, as it is computed.
             if scored:
@@ -241,7 +252,7 @@ class _Run:
         self.spans: list[ChunkSpan] = []
         self.prompts: list[Prompt] = []
         self.scores: list[ChunkScore | None] = []
-        self.scored_keys: set[str] = set()
+        self.fresh: dict[str, float] = {}  # score-cache key: its logit, scored by this run
         self.done = 0
         self.pending: list[ChunkScore] = []
 

@@ -168,9 +168,9 @@ class DocumentScore:
 @dataclass
 class RunStats:
     pairs: int = 0  # chunk-query pairs in the run
-    scored: int = 0  # pairs sent to the model (the rest came from a cache)
+    scored: int = 0  # pairs scored by this run (the rest came from a cache); a text met twice is sent once
     cached: int = 0
-    prompt_tokens: int = 0  # tokens in the prompts sent to the model (cache hits excluded)
+    prompt_tokens: int = 0  # tokens in the prompts sent to the model (cache hits and copies excluded)
     # Tokens the model actually ran: a prompt head shared by every pair counts once (it is
     # computed once), so tokens/s is the model's real rate. 0: not known (older logged runs).
     model_tokens: int = 0
