@@ -43,16 +43,27 @@ def build_wheel(directory: Path, version: str) -> None:
             wheel.writestr(name, text)
 
 
+def simple_index(directory: Path, wheels: Path) -> str:
+    """A package index (PEP 503, on disk) serving the wheels in `wheels`; its file:// URL."""
+    page = directory / "wbprobe" / "index.html"
+    page.parent.mkdir(parents=True)
+    links = "".join(f'<a href="{w.as_uri()}">{w.name}</a>' for w in sorted(wheels.glob("*.whl")))
+    page.write_text(f"<html><body>{links}</body></html>")
+    return directory.as_uri()
+
+
 def pip_env(tmp_path: Path, config: str | None = None, **pip_variables: str) -> dict[str, str]:
     """This process's environment with pip's settings replaced by ours: a config file (or none at
-    all) and PIP_* variables; no index is reachable, so only what they name can be installed."""
+    all) and PIP_* variables; no other index is reachable (PyPI is switched off unless an index
+    is named), so only what they name can be installed."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PIP_", "UV_"))}
     if config is None:
         env["PIP_CONFIG_FILE"] = os.devnull  # no config file is read
     else:
         (tmp_path / "pip.conf").write_text(config)
         env["PIP_CONFIG_FILE"] = str(tmp_path / "pip.conf")
-    env["PIP_NO_INDEX"] = "1"
+    if "PIP_INDEX_URL" not in pip_variables:
+        env["PIP_NO_INDEX"] = "1"
     env["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
     env.update(pip_variables)
     return env
@@ -81,6 +92,14 @@ def target(tmp_path):
 def test_uv_installs_from_the_wheel_directory_pip_is_told_of(tmp_path, target):
     build_wheel(tmp_path / "wheels", "1.0")
     env = pip_env(tmp_path, PIP_FIND_LINKS=str(tmp_path / "wheels"))
+    done = uv_pip_install(env, target, "wbprobe==1.0")
+    assert done.returncode == 0, done.stderr
+    assert installed_version(target) == "1.0"
+
+
+def test_uv_installs_from_the_index_pip_is_told_of(tmp_path, target):
+    build_wheel(tmp_path / "wheels", "1.0")
+    env = pip_env(tmp_path, PIP_INDEX_URL=simple_index(tmp_path / "simple", tmp_path / "wheels"))
     done = uv_pip_install(env, target, "wbprobe==1.0")
     assert done.returncode == 0, done.stderr
     assert installed_version(target) == "1.0"
