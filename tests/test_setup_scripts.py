@@ -28,8 +28,10 @@ def build_wheel(directory: Path, version: str) -> None:
     """A pure-Python wheel `wbprobe` whose module says its version."""
     files = {
         "wbprobe.py": f"VERSION = {version!r}\n",
-        f"wbprobe-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: wbprobe\nVersion: {version}\n",
-        f"wbprobe-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"wbprobe-{version}.dist-info/METADATA":
+            f"Metadata-Version: 2.1\nName: wbprobe\nVersion: {version}\n",
+        f"wbprobe-{version}.dist-info/WHEEL":
+            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = f"wbprobe-{version}.dist-info/RECORD"
     lines = []
@@ -57,6 +59,9 @@ def pip_env(tmp_path: Path, config: str | None = None, **pip_variables: str) -> 
     all) and PIP_* variables; no other index is reachable (PyPI is switched off unless an index
     is named), so only what they name can be installed."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PIP_", "UV_"))}
+    # This user's pip and uv config files are not read either (the system's /etc/pip.conf still is).
+    home = str(tmp_path / "home")
+    env.update(HOME=home, XDG_CONFIG_HOME=home, XDG_CONFIG_DIRS=str(tmp_path / "etc"))
     if config is None:
         env["PIP_CONFIG_FILE"] = os.devnull  # no config file is read
     else:
@@ -108,7 +113,8 @@ def test_uv_installs_from_the_index_pip_is_told_of(tmp_path, target):
 def test_pip_precedence_holds_environment_over_install_section_over_global(tmp_path, target):
     for version in ("1.0", "2.0", "3.0"):
         build_wheel(tmp_path / f"wheels-{version}", version)
-    config = f"[global]\nfind-links = {tmp_path / 'wheels-1.0'}\n[install]\nfind-links = {tmp_path / 'wheels-2.0'}\n"
+    config = (f"[global]\nfind-links = {tmp_path / 'wheels-1.0'}\n"
+              f"[install]\nfind-links = {tmp_path / 'wheels-2.0'}\n")
     assert uv_pip_install(pip_env(tmp_path, config), target, "wbprobe").returncode == 0
     assert installed_version(target) == "2.0"
     env = pip_env(tmp_path, config, PIP_FIND_LINKS=str(tmp_path / "wheels-3.0"))

@@ -173,8 +173,9 @@ class Ranker:
 
         A prompt met more than once (boilerplate repeated across documents, a section copied into
         another, texts cut to the same window) is sent to the model once: its copies take that
-        score as it arrives, and a copy in a later group takes it from this run. They count as scored by this run, not cached, so
-        "cached" means the same whether the run came in one group or many."""
+        score as it arrives, and a copy in a later group takes it from this run. They count as
+        scored by this run, not cached, so "cached" means the same whether the run came in one
+        group or many."""
         run.add(group)
         earlier = [(group.start + j, run.fresh[k]) for j, k in enumerate(group.keys) if k in run.fresh]
         run.stats.scored += len(earlier)
