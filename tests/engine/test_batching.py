@@ -53,7 +53,9 @@ def test_grouping_does_not_change_scores(tiny_scorer, allowance):
 
 def test_packed_batches_score_as_padded_ones(tiny_scorer):
     """The packing switch (a GPU lever) changes how pairs share a forward pass, never a score."""
-    docs = [Document(str(i), "Backups are kept for thirty days. " * (1 + 5 * i)) for i in range(7)]
+    # Sentences numbered: no chunk repeats another (a run scores a repeated prompt once).
+    docs = [Document(str(i), "".join(f"Backup set {i}.{j} is kept for thirty days. " for j in range(1 + 5 * i)))
+            for i in range(7)]
     query = "how long are backups kept"
     reference = Ranker(tiny_scorer).rank(query, "", docs, ChunkSettings(tokens=48, overlap=8))
     old = tiny_scorer.packing, tiny_scorer.pack_tokens

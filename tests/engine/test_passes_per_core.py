@@ -62,7 +62,10 @@ def _rank(scorer, per_core: bool, budget: int = 300):
     scorer.pass_per_core = per_core
     scorer.token_budget, old = budget, scorer.token_budget
     try:
-        docs = [Document(id=f"d{i}", text=TEXT * (1 + i)) for i in range(4)]
+        # Every sentence marked with its document and repetition: no chunk repeats another (a run
+        # scores a repeated prompt once, and these tests need many batches).
+        docs = [Document(id=f"d{i}", text="".join(TEXT.replace(". ", f" ({i}.{j}). ") for j in range(1 + i)))
+                for i in range(4)]
         return Ranker(scorer).rank(QUERY, INSTR, docs, ChunkSettings(tokens=40, overlap=8))
     finally:
         scorer.token_budget = old
