@@ -37,16 +37,14 @@ class MiniLMEncoder(nn.Module):
             if config.get(key, value) != value:
                 raise ValueError(f"the offline model's {key} is {config.get(key)!r}, not {value!r}")
         self.hidden_size = width = config["hidden_size"]
-        self.heads = config["num_attention_heads"]
         eps = config["layer_norm_eps"]
         self.words = nn.Embedding(config["vocab_size"], width)
         self.positions = nn.Embedding(config["max_position_embeddings"], width)
         # Every token is of segment 0 here (one text per row): its embedding is a constant.
         self.segment = nn.Parameter(torch.empty(width))
         self.embedding_norm = nn.LayerNorm(width, eps=eps)
-        self.layers = nn.ModuleList(
-            _Layer(width, self.heads, config["intermediate_size"], eps) for _ in range(config["num_hidden_layers"])
-        )
+        heads, inner = config["num_attention_heads"], config["intermediate_size"]
+        self.layers = nn.ModuleList(_Layer(width, heads, inner, eps) for _ in range(config["num_hidden_layers"]))
 
     @classmethod
     def load(cls, path: Path) -> MiniLMEncoder:

@@ -177,19 +177,22 @@ class Ranker:
         scored by this run, not cached, so "cached" means the same whether the run came in one
         group or many."""
         run.add(group)
-        earlier = [(group.start + j, run.fresh[k]) for j, k in enumerate(group.keys) if k in run.fresh]
+        places: dict[str, list[int]] = {}  # each key's places in the group, in order
+        for j, k in enumerate(group.keys):
+            places.setdefault(k, []).append(j)
+
+        def placed(logits) -> list[tuple[int, float]]:  # (key, logit) -> every place of the key
+            return [(group.start + j, x) for k, x in logits for j in places[k]]
+
+        earlier = placed((k, run.fresh[k]) for k in places if k in run.fresh)
         run.stats.scored += len(earlier)
         run.report(earlier, cached=False)
-        lookup = [k for k in dict.fromkeys(group.keys) if k not in run.fresh]
+        lookup = [k for k in places if k not in run.fresh]
         known = self.cache.get_many(run.fingerprint, lookup) if lookup else {}
-        hits = [(group.start + j, known[k]) for j, k in enumerate(group.keys) if k in known]
+        hits = placed(known.items())
         run.stats.cached += len(hits)
         run.report(hits, cached=True)
-        copies: dict[str, list[int]] = {}  # key: its places in the group, the first one scored
-        for j, k in enumerate(group.keys):
-            if k not in known and k not in run.fresh:
-                copies.setdefault(k, []).append(j)
-        todo = [places[0] for places in copies.values()]
+        todo = [places[k][0] for k in lookup if k not in known]  # each new key once, first place
         if not todo:
             return
         scored: set[int] = set()
@@ -202,9 +205,9 @@ class Ranker:
                 run.fresh.update((group.keys[j], x) for j, x in done)
                 scored.update(j for j, _ in done)
                 run.stats.prompt_tokens += sum(group.prompts[j].tokens for j, _ in done)
-                placed = [(group.start + c, x) for j, x in done for c in copies[group.keys[j]]]
-                run.stats.scored += len(placed)
-                run.report(placed, cached=False)
+                new = placed((group.keys[j], x) for j, x in done)
+                run.stats.scored += len(new)
+                run.report(new, cached=False)
         finally:
             # Per scoring call: the shared head counts once per call, as it is computed.
             if scored:
