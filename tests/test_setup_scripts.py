@@ -1,7 +1,8 @@
-"""Setup installs torch from where the user's pip is configured to look, with uv or with pip.
+"""Setup installs torch from where the user's pip is configured to look, with uv or with pip, and
+stops when the installed packages do not meet each other's requirements.
 
 scripts/install-torch hands pip's index settings to uv (scripts/uv-pip-install) and falls back to
-pip where it cannot. These tests install a small wheel of our own from a local directory that
+pip where it cannot. These tests install small wheels of our own from a local directory that
 only pip's settings name (no index is reached: nothing touches the network).
 """
 
@@ -24,25 +25,26 @@ UV = ROOT / ".tools" / "bin" / "uv"
 pytestmark = pytest.mark.skipif(not UV.exists(), reason="the pinned uv is fetched by scripts/setup")
 
 
-def build_wheel(directory: Path, version: str) -> None:
-    """A pure-Python wheel `wbprobe` whose module says its version."""
+def build_wheel(directory: Path, version: str, name: str = "wbprobe", requires: tuple[str, ...] = ()) -> None:
+    """A pure-Python wheel `name` (default wbprobe) whose module says its version."""
+    needs = "".join(f"Requires-Dist: {r}\n" for r in requires)
     files = {
-        "wbprobe.py": f"VERSION = {version!r}\n",
-        f"wbprobe-{version}.dist-info/METADATA":
-            f"Metadata-Version: 2.1\nName: wbprobe\nVersion: {version}\n",
-        f"wbprobe-{version}.dist-info/WHEEL":
+        f"{name}.py": f"VERSION = {version!r}\n",
+        f"{name}-{version}.dist-info/METADATA":
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{needs}",
+        f"{name}-{version}.dist-info/WHEEL":
             "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
-    record = f"wbprobe-{version}.dist-info/RECORD"
+    record = f"{name}-{version}.dist-info/RECORD"
     lines = []
-    for name, text in files.items():
+    for path, text in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        lines.append(f"{name},sha256={digest},{len(text.encode())}")
+        lines.append(f"{path},sha256={digest},{len(text.encode())}")
     files[record] = "\n".join(lines + [f"{record},,"]) + "\n"
     directory.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(directory / f"wbprobe-{version}-py3-none-any.whl", "w") as wheel:
-        for name, text in files.items():
-            wheel.writestr(name, text)
+    with zipfile.ZipFile(directory / f"{name}-{version}-py3-none-any.whl", "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
 
 
 def simple_index(directory: Path, wheels: Path) -> str:
@@ -136,3 +138,29 @@ def test_a_setting_uv_is_not_given_leaves_the_install_to_pip(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "installing it with pip instead" in done.stderr
     assert installed_version(target) == "1.0"
+
+
+def test_setup_stops_when_installed_packages_do_not_meet_each_others_requirements(tmp_path, target):
+    """What setup runs after the lock and torch are in (a torch it kept may not fit the lock)."""
+    build_wheel(tmp_path / "wheels", "1.0", requires=("wbneeded>=2",))
+    for version in ("1.0", "2.0"):
+        build_wheel(tmp_path / "wheels", version, name="wbneeded")
+    env = pip_env(tmp_path, PIP_FIND_LINKS=str(tmp_path / "wheels"))
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(["scripts/check-installed", target], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    def install(spec: str) -> None:
+        done = subprocess.run([UV, "pip", "install", "--quiet", "--no-deps", "--python", target / "bin" / "python",
+                               "--find-links", tmp_path / "wheels", "--no-index", spec],
+                              env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    install("wbprobe==1.0")
+    missing = check()
+    assert missing.returncode != 0 and "wbneeded" in missing.stderr
+    install("wbneeded==1.0")
+    too_old = check()
+    assert too_old.returncode != 0 and "wbneeded" in too_old.stderr and "1.0" in too_old.stderr
+    install("wbneeded==2.0")
+    assert check().returncode == 0
