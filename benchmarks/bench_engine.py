@@ -24,6 +24,8 @@ instead of one single-threaded pass per core (core_pool.py; on a GPU the two are
 does, the call's smallest batch first on every thread so its first rows come at once
 (benchmarks/first_rows.py measures what that buys). `wholelast` is `engine` with the last
 layer's MLP run for every token instead of one per row (engine/last_rows.py): the lever's gain.
+`openblas` (CPU, fp32) is `engine` with its linear layers multiplied by numpy's BLAS (OpenBLAS)
+instead of torch's (MKL), one thread per pass (support/numpy_blas.py): measured, not used.
 
 Needs torch, transformers, sentence-transformers (and bitsandbytes + accelerate for 8bit/4bit).
 Ratios are what to compare across machines; absolute figures of a shared machine are noisy.
@@ -95,12 +97,20 @@ def load_methods(model_dir: Path, args, quant: str):
     wholelast = Qwen3Reranker(scorer.model, scorer.tokenizer, scorer.info, token_budget=args.batch_tokens,
                               quick_first_rows=False)
     wholelast.last_rows_only = False  # the last layer's MLP for every token, not one a row (last_rows.py)
+    if "openblas" in chosen:  # the engine's fp32 products by numpy's BLAS; the peers keep torch's
+        from numpy_blas import numpy_products, through_numpy
+
+        through_numpy(scorer.model)
 
     def ours(engine):
         def score(texts):
             engine.forget_texts()  # every round tokenises its documents again, as the peers do
             return engine_logits(engine, INSTRUCTION, QUERY, texts)
         return score
+
+    def through_numpy_blas(texts):
+        with numpy_products():
+            return ours(scorer)(texts)
 
     methods = {
         "engine": ours(scorer),
@@ -109,6 +119,7 @@ def load_methods(model_dir: Path, args, quant: str):
         "onepass": ours(onepass),
         "live": ours(live),
         "wholelast": ours(wholelast),
+        "openblas": through_numpy_blas,
         "official": lambda texts: official_logits(scorer.model, scorer.tokenizer, INSTRUCTION, QUERY, texts,
                                                   args.official_batch, scorer.info.max_length),
         "st": lambda texts: cross_encoder_logits(ce, QUERY, texts, args.st_batch),
@@ -151,7 +162,7 @@ def main() -> None:
                     help="engine, packed (the engine with packed batches), compiled (torch.compile), "
                          "onepass (the engine, one multi-threaded pass at a time), live (the engine as the app runs it: "
                          "the smallest batch first, on every thread), wholelast (the engine with the last layer's MLP run "
-                         "for every token), official, st")
+                         "for every token), openblas (the engine's products by numpy's BLAS, CPU fp32), official, st")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-tokens", type=int, help="the engine's tokens per forward pass (default: by device)")
     ap.add_argument("--peak-tflops", type=float, help="the device's dense peak for MFU (default: known GPUs)")

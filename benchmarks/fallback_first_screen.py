@@ -14,10 +14,12 @@ order, so a machine shared with other work biases no dtype; ratios are per round
     python benchmarks/fallback_first_screen.py --dtypes bf16,bf16/16 --threads 1   # rows per batch
     python benchmarks/fallback_first_screen.py --dtypes bf16/64/0,bf16 --rounds 4  # pieces vs whole batches
     python benchmarks/fallback_first_screen.py --dtypes fp32/64/0,fp32             # the same in fp32
+    python benchmarks/fallback_first_screen.py --dtypes fp32,int8 --quality        # int8 linears (not offered)
 
 --quality scores sample_data/queries.jsonl (judged by qrels.txt) in each dtype: chunk and
-document nDCG@10 and MRR@10, and how often the document order and top document equal the first
-dtype's. Prints figures, asserts nothing.
+document nDCG@10 and MRR@10, how often the document order and top document equal the first
+dtype's, and how far each moves every chunk's score and order from it. Prints figures, asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -80,16 +82,28 @@ def watch_model(scorer, totals: dict) -> None:
 
 def load(variant: str):
     """The fallback as a variant names it: DTYPE[/ROWS[/PIECE]]: rows per batch, and the tokens per
-    forward pass on the CPU (fallback.PIECE_TOKENS; 0 = one multi-threaded pass per batch)."""
+    forward pass on the CPU (fallback.PIECE_TOKENS; 0 = one multi-threaded pass per batch).
+    DTYPE int8 (measured here only, not offered by the workbench): fp32 with every linear layer
+    quantised by torch's dynamic int8 quantisation, weights per output channel, activations per
+    pass."""
     dtype, rows, piece = (variant.split("/") + ["", ""])[:3]
     fallback.BATCH = int(rows) if rows else DEFAULT_BATCH
     fallback.PIECE_TOKENS = int(piece) if piece else DEFAULT_PIECE
-    return load_fallback(LoadOptions(device="cpu", dtype=dtype), reason="measuring")
+    scorer = load_fallback(LoadOptions(device="cpu", dtype="fp32" if dtype == "int8" else dtype), reason="measuring")
+    if dtype == "int8":
+        import warnings
+
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        with warnings.catch_warnings():  # torch.ao's eager quantisation is deprecated for torchao's
+            warnings.simplefilter("ignore")
+            scorer.model = quantize_dynamic(scorer.model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+    return scorer
 
 
 def label(dtype: str, variant: str) -> str:
     """The dtype the fallback runs (what auto picked), with the variant's batch settings."""
-    return "/".join([dtype, *variant.split("/")[1:]])
+    return "/".join(["int8" if variant.startswith("int8") else dtype, *variant.split("/")[1:]])
 
 
 def first_ranking(variant: str, threads: int) -> dict:
@@ -166,7 +180,7 @@ def quality(dtypes: list[str], threads: int) -> None:
     documents = load_documents([str(DOCS)]).documents
     texts = {d.id: d.text for d in documents}
     torch.set_num_threads(threads)
-    rows = {}
+    rows, scores = {}, {}
     for d in dtypes:
         bench = Workbench(documents=documents, recorder=NullRecorder("benchmark"))
         bench.attach(load(d))
@@ -174,6 +188,7 @@ def quality(dtypes: list[str], threads: int) -> None:
         (result,) = sweep(bench, judged, [Candidate("default", None)], DEFAULT_INSTRUCTION, texts, 10)
         data = report([result], judged, 10, {"id": "fallback", "fallback": True})["instructions"][0]
         rows[d] = (label(bench.model.dtype, d), data, result, time.perf_counter() - t)
+        scores[d] = every_score(bench, [q.query for q in judged])
     print(f"\nquality on {len(judged)} judged queries (sample_data/queries.jsonl + qrels.txt), k=10:")
     print("  dtype         chunk nDCG  chunk MRR  doc nDCG  doc MRR  hit@1  first-chunk MRR  same doc order  same top doc  top-10 chunks equal  time")
     base = rows[dtypes[0]][2]
@@ -188,11 +203,43 @@ def quality(dtypes: list[str], threads: int) -> None:
         print(f"  {name:12s}  {m['chunk']['nDCG@10']:10.3f}  {m['chunk']['MRR@10']:9.3f}  {m['document']['nDCG@10']:8.3f}  "
               f"{m['document']['MRR@10']:7.3f}  {data['hit@1']:5.2f}  {data['mrr']:15.3f}  {same_order:>10d}/{len(judged)}  "
               f"{same_top:>10d}/{len(judged)}  {same_chunks:>16d}/{len(judged)}  {secs:5.1f} s")
+    fidelity(dtypes, rows, scores)
+
+
+def every_score(bench, queries: list[str]) -> list[tuple[dict, dict]]:
+    """Per query, every chunk's score and every document's, as the ranking shows them."""
+    out = []
+    for query in queries:
+        bench.set_query(query)
+        result = bench.run_now()
+        out.append(({(c.doc_id, c.chunk.index): c.score for d in result.documents for c in d.chunks},
+                    {d.doc_id: d.score for d in result.documents}))
+    return out
+
+
+def fidelity(dtypes: list[str], rows: dict, scores: dict) -> None:
+    """How far each dtype moves what a user sees from the first dtype's: every chunk's score, the
+    chunk order (Kendall tau over all chunks, per query), and the documents swapped."""
+    from scipy.stats import kendalltau
+
+    print(f"\nagainst {rows[dtypes[0]][0]}, all chunks of every query:")
+    print("  dtype         chunk score max |d|  Kendall tau median (min)  documents swapped  widest gap swapped")
+    for d in dtypes[1:]:
+        gaps, taus, swapped = [], [], []
+        for (ref_chunks, ref_docs), (chunks, docs) in zip(scores[dtypes[0]], scores[d]):
+            keys = list(ref_chunks)
+            gaps.append(max(abs(ref_chunks[k] - chunks[k]) for k in keys))
+            taus.append(kendalltau([ref_chunks[k] for k in keys], [chunks[k] for k in keys]).statistic)
+            order = sorted(ref_docs, key=ref_docs.get, reverse=True)
+            for i, a in enumerate(order):
+                swapped += [ref_docs[a] - ref_docs[b] for b in order[i + 1:] if docs[b] > docs[a]]
+        print(f"  {rows[d][0]:12s}  {max(gaps):19.4f}  {statistics.median(taus):12.3f} ({min(taus):.3f})  "
+              f"{len(swapped):17d}  {max(swapped, default=0.0):18.4f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16, auto, each with /ROWS "
+    parser.add_argument("--dtypes", default="fp32,bf16", help="comma-separated: fp32, bf16, auto, int8, each with /ROWS "
                         f"(rows per batch, default {DEFAULT_BATCH}) and /ROWS/PIECE (tokens per forward pass, each on a "
                         f"thread of its own; 0 = one pass per batch; default {DEFAULT_PIECE}); default fp32,bf16")
     parser.add_argument("--rounds", type=int, default=2, help="timed first rankings per dtype (default 2)")
