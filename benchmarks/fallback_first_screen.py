@@ -180,7 +180,7 @@ def quality(dtypes: list[str], threads: int) -> None:
     documents = load_documents([str(DOCS)]).documents
     texts = {d.id: d.text for d in documents}
     torch.set_num_threads(threads)
-    rows, scores = {}, {}
+    rows = {}
     for d in dtypes:
         bench = Workbench(documents=documents, recorder=NullRecorder("benchmark"))
         bench.attach(load(d))
@@ -188,7 +188,6 @@ def quality(dtypes: list[str], threads: int) -> None:
         (result,) = sweep(bench, judged, [Candidate("default", None)], DEFAULT_INSTRUCTION, texts, 10)
         data = report([result], judged, 10, {"id": "fallback", "fallback": True})["instructions"][0]
         rows[d] = (label(bench.model.dtype, d), data, result, time.perf_counter() - t)
-        scores[d] = every_score(bench, [q.query for q in judged])
     print(f"\nquality on {len(judged)} judged queries (sample_data/queries.jsonl + qrels.txt), k=10:")
     print("  dtype         chunk nDCG  chunk MRR  doc nDCG  doc MRR  hit@1  first-chunk MRR  same doc order  same top doc  top-10 chunks equal  time")
     base = rows[dtypes[0]][2]
@@ -203,30 +202,25 @@ def quality(dtypes: list[str], threads: int) -> None:
         print(f"  {name:12s}  {m['chunk']['nDCG@10']:10.3f}  {m['chunk']['MRR@10']:9.3f}  {m['document']['nDCG@10']:8.3f}  "
               f"{m['document']['MRR@10']:7.3f}  {data['hit@1']:5.2f}  {data['mrr']:15.3f}  {same_order:>10d}/{len(judged)}  "
               f"{same_top:>10d}/{len(judged)}  {same_chunks:>16d}/{len(judged)}  {secs:5.1f} s")
-    fidelity(dtypes, rows, scores)
+    fidelity(dtypes, rows, [q.id for q in judged])
 
 
-def every_score(bench, queries: list[str]) -> list[tuple[dict, dict]]:
-    """Per query, every chunk's score and every document's, as the ranking shows them."""
-    out = []
-    for query in queries:
-        bench.set_query(query)
-        result = bench.run_now()
-        out.append(({(c.doc_id, c.chunk.index): c.score for d in result.documents for c in d.chunks},
-                    {d.doc_id: d.score for d in result.documents}))
-    return out
-
-
-def fidelity(dtypes: list[str], rows: dict, scores: dict) -> None:
+def fidelity(dtypes: list[str], rows: dict, query_ids: list[str]) -> None:
     """How far each dtype moves what a user sees from the first dtype's: every chunk's score, the
-    chunk order (Kendall tau over all chunks, per query), and the documents swapped."""
+    chunk order (Kendall tau over all chunks, per query), and the documents swapped; from the
+    sweep's runs, which hold every chunk and document of each query."""
     from scipy.stats import kendalltau
+
+    def runs(d: str, qid: str) -> tuple[dict, dict]:
+        judged = rows[d][2].judged[qid].runs
+        return dict(judged["chunk"]), dict(judged["document"])
 
     print(f"\nagainst {rows[dtypes[0]][0]}, all chunks of every query:")
     print("  dtype         chunk score max |d|  Kendall tau median (min)  documents swapped  widest gap swapped")
     for d in dtypes[1:]:
         gaps, taus, swapped = [], [], []
-        for (ref_chunks, ref_docs), (chunks, docs) in zip(scores[dtypes[0]], scores[d]):
+        for qid in query_ids:
+            (ref_chunks, ref_docs), (chunks, docs) = runs(dtypes[0], qid), runs(d, qid)
             keys = list(ref_chunks)
             gaps.append(max(abs(ref_chunks[k] - chunks[k]) for k in keys))
             taus.append(kendalltau([ref_chunks[k] for k in keys], [chunks[k] for k in keys]).statistic)

@@ -92,3 +92,21 @@ def test_batch_commands_score_no_early_batch_for_a_quick_first_row(tiny_model_di
         assert any(c.endswith("no quick first batch (a batch command: throughput first)") for c in command.info.choices)
     # The schedule changes no score: both share the score cache.
     assert command.info.fingerprint() == tiny_scorer.info.fingerprint()
+
+
+def test_setup_warms_the_loaders_imports_with_bytecode_written_but_not_the_workbenchs(tmp_path):
+    """scripts/setup --compile-in-background runs warm_imports first: every import it names must
+    exist in the installed releases (a renamed one would silently cost a first launch seconds),
+    and it writes the libraries' bytecode even where PYTHONDONTWRITEBYTECODE is set."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", "from workbench.engine.loading import warm_imports; warm_imports()"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = [p.as_posix() for p in tmp_path.rglob("*.pyc")]
+    for library in ("/torch/", "/transformers/", "/tokenizers/", "/safetensors/"):
+        assert any(library in p for p in written), library
+    assert not any("/workbench/" in p for p in written)

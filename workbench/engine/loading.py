@@ -145,6 +145,27 @@ def quiet_transformers() -> None:
     transformers.logging.disable_progress_bar()
 
 
+def warm_imports() -> None:
+    """Import what loading a model imports (torch, then the offline fallback's and transformers'
+    modules), with their bytecode written even where PYTHONDONTWRITEBYTECODE is set.
+    `scripts/setup --compile-in-background` (what `./scripts/launch` runs) calls this first, at low
+    priority, on the core a starting app leaves idle: the app reaches these imports a few seconds
+    after its window opens and finds much of them compiled. The workbench's own modules, imported
+    before the flag is lifted, stay uncompiled in the source tree."""
+    sys.dont_write_bytecode = False
+    import numpy  # noqa: F401
+    import safetensors.torch  # noqa: F401
+    import tokenizers  # noqa: F401
+    import torch  # noqa: F401
+    from transformers import (  # noqa: F401
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        DynamicCache,
+        PreTrainedModel,
+        Qwen3ForCausalLM,
+    )
+
+
 def load_scorer(options: LoadOptions, progress: Progress | None = None) -> Scorer:
     """Load the named reranker, or the default one with the offline fallback behind it."""
     say = progress or (lambda _msg: None)
